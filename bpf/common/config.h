@@ -1,0 +1,19 @@
+/* Load-time configuration of the kernel programs, shared with the loader
+ * (native/). Only fixed-width kernel UAPI types so both sides can include it.
+ * The BPF side reads it as `const volatile` rodata: the loader writes it
+ * between open and load, the kernel freezes it, and the verifier then knows
+ * every value as a constant (disabled branches are pruned). */
+#pragma once
+
+/* Needs __u32/__u64: include vmlinux.h (BPF) or <linux/types.h> (loader) first. */
+
+/* Event ids 0..TR_MAX_EVENT_ID-1 fit the enabled bitmap (syscalls < 512,
+ * tracepoint events from 1000). */
+#define TR_MAX_EVENT_ID 2048
+#define TR_ENABLED_WORDS (TR_MAX_EVENT_ID / 64)
+
+struct tr_config {
+	__u32 ignore_tgid;  /* host tgid never traced (tracee itself); 0 = none */
+	__u32 reserved;
+	__u64 enabled[TR_ENABLED_WORDS]; /* bit (id % 64) of word id / 64 */
+};

@@ -1,0 +1,122 @@
+/* Fills struct tr_context (bpf/gen/events.h) for the current task.
+ *
+ * Ids come in two views, as in Tracee: "host" ids as the initial pid
+ * namespace sees them (task->pid/tgid), and ids as the task's own pid
+ * namespace sees them (task->thread_pid->numbers[level]). */
+#pragma once
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "../gen/events.h"
+
+#define TR_PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+#define TR_TS_COMPAT 0x0002      /* arch/x86/include/asm/thread_info.h */
+
+/* Entity ids: FNV-1a (32-bit) over the id (u32 LE) then the start time
+ * (u64 LE, boot-time ns). Host code that needs the same ids must hash the
+ * same 12 bytes. A start time makes ids unique across pid reuse. */
+static __always_inline __u32 tr_entity_id(__u64 start_time, __u32 id)
+{
+	__u32 h = 2166136261u;
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		h ^= (id >> (8 * i)) & 0xff;
+		h *= 16777619u;
+	}
+#pragma unroll
+	for (int i = 0; i < 8; i++) {
+		h ^= (start_time >> (8 * i)) & 0xff;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* The pid number of `pid` as seen from its own (deepest) pid namespace. */
+static __always_inline __u32 tr_pid_vnr(struct pid *pid)
+{
+	unsigned int level = BPF_CORE_READ(pid, level);
+	return BPF_CORE_READ(pid, numbers[level].nr);
+}
+
+/* The pid number of `pid` as seen from namespace `ns` at depth `level`, or 0
+ * when `pid` is not visible there (like getppid() in a container's init). */
+static __always_inline __u32 tr_pid_nr_in(struct pid *pid, struct pid_namespace *ns,
+					  unsigned int level)
+{
+	if (!pid || BPF_CORE_READ(pid, level) < level)
+		return 0;
+	if (BPF_CORE_READ(pid, numbers[level].ns) != ns)
+		return 0;
+	return BPF_CORE_READ(pid, numbers[level].nr);
+}
+
+/* Namespace-view tid of any task (used for fork's child args). */
+static __always_inline __u32 tr_task_ns_tid(struct task_struct *t)
+{
+	return tr_pid_vnr(BPF_CORE_READ(t, thread_pid));
+}
+
+/* Namespace-view tgid of any task: its leader's number in its own namespace. */
+static __always_inline __u32 tr_task_ns_tgid(struct task_struct *t)
+{
+	return tr_pid_vnr(BPF_CORE_READ(t, group_leader, thread_pid));
+}
+
+/* The syscall the current task is in, from its saved user registers; -1 for
+ * kernel threads (which have no user registers). Tracee reports it on
+ * tracepoint events too (e.g. sched_process_exec happens in execve). */
+static __always_inline __s32 tr_current_syscall(struct task_struct *task)
+{
+	if (BPF_CORE_READ(task, flags) & TR_PF_KTHREAD)
+		return -1;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	return (__s32)BPF_CORE_READ(regs, orig_ax);
+}
+
+static __always_inline void tr_fill_context(struct tr_context *c, __u32 event_id)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	struct task_struct *pleader = BPF_CORE_READ(parent, group_leader);
+	struct pid *tpid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(tpid, level);
+	struct pid_namespace *pidns = BPF_CORE_READ(tpid, numbers[level].ns);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	c->size = 0; /* set when the record is submitted */
+	c->event_id = event_id;
+	c->timestamp = bpf_ktime_get_boot_ns();
+	c->thread_start_time = BPF_CORE_READ(task, start_boottime);
+	c->cgroup_id = bpf_get_current_cgroup_id();
+	c->return_value = 0;
+	c->matched_policies = 0;
+	c->processor_id = bpf_get_smp_processor_id();
+
+	c->host_thread_id = (__u32)pid_tgid;
+	c->host_process_id = pid_tgid >> 32;
+	c->host_parent_process_id = BPF_CORE_READ(parent, tgid);
+	c->thread_id = BPF_CORE_READ(tpid, numbers[level].nr);
+	c->process_id = tr_pid_nr_in(BPF_CORE_READ(leader, thread_pid), pidns, level);
+	c->parent_process_id = tr_pid_nr_in(BPF_CORE_READ(pleader, thread_pid), pidns, level);
+
+	c->user_id = (__u32)bpf_get_current_uid_gid(); /* real uid, init user ns */
+	c->mount_namespace = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	c->pid_namespace = BPF_CORE_READ(pidns, ns.inum);
+	c->syscall = -1;
+	c->flags = (BPF_CORE_READ(task, thread_info.status) & TR_TS_COMPAT) ? TR_FLAG_IS_COMPAT : 0;
+	c->container_ref = 0; /* set by the host's enrichment stage */
+
+	c->thread_entity_id = tr_entity_id(c->thread_start_time, c->host_thread_id);
+	c->process_entity_id = tr_entity_id(BPF_CORE_READ(leader, start_boottime), c->host_process_id);
+	c->parent_entity_id = tr_entity_id(BPF_CORE_READ(pleader, start_boottime),
+					   c->host_parent_process_id);
+
+	bpf_get_current_comm(c->process_name, sizeof(c->process_name));
+	/* Tracee keeps the first 16 bytes of the UTS nodename. */
+	BPF_CORE_READ_INTO(&c->host_name, task, nsproxy, uts_ns, name.nodename);
+	c->args_num = 0;
+	c->reserved0 = 0;
+	c->reserved1 = 0;
+}

@@ -1,0 +1,215 @@
+/* Builds one flat record (docs/abi/flat-encoding.md) in the per-CPU scratch
+ * buffer and outputs it to the ring buffer:
+ *
+ *   [tr_context 152][argument table: nargs x {u32 off, u32 len}][data...]
+ *
+ * Append helpers take the argument index from bpf/gen/events.h and write the
+ * value at the current data end. An argument that cannot be read stays
+ * absent (offset 0). Every variable offset is masked with TR_DATA_MASK before
+ * use so the verifier can prove writes stay inside the 32 KiB buffer:
+ * an append starts below TR_DATA_LIMIT and writes at most TR_MAX_STR bytes.
+ * Data past TR_DATA_LIMIT is dropped (the argument stays absent or, for a
+ * []string, the list is cut short). */
+#pragma once
+
+#include "maps.h"
+#include "context.h"
+#include <bpf/bpf_core_read.h>
+
+#define TR_DATA_LIMIT 16384          /* appends must start below this */
+#define TR_DATA_MASK (TR_DATA_LIMIT - 1)
+#define TR_MAX_STR 4096              /* longest string copied (incl. the NUL read) */
+#define TR_MAX_ARGV 20               /* entries kept from an argv array */
+#define TR_MAX_ARGS 16               /* argument table entries a record may have */
+
+struct tr_rec {
+	__u8 *buf;   /* per-CPU scratch (tr_rec_scratch) */
+	__u32 off;   /* end of the data written so far */
+	__u32 nargs; /* argument table entries */
+};
+
+static __always_inline struct tr_context *tr_ctx(struct tr_rec *r)
+{
+	return (struct tr_context *)r->buf;
+}
+
+/* Starts a record for the current task; returns false if no scratch buffer
+ * (cannot happen for a 1-entry per-CPU array, but the verifier needs the check). */
+static __always_inline bool tr_rec_begin(struct tr_rec *r, __u32 event_id, __u32 nargs)
+{
+	__u32 zero = 0;
+
+	r->buf = bpf_map_lookup_elem(&tr_rec_scratch, &zero);
+	if (!r->buf)
+		return false;
+	nargs &= TR_MAX_ARGS - 1;
+	r->nargs = nargs;
+	r->off = TR_CONTEXT_SIZE + nargs * TR_ARG_ENTRY_SIZE;
+	tr_fill_context(tr_ctx(r), event_id);
+	tr_ctx(r)->args_num = nargs;
+	/* All arguments start absent; nargs is a constant at every call site. */
+	__u64 *table = (__u64 *)(r->buf + TR_CONTEXT_SIZE);
+	for (__u32 i = 0; i < TR_MAX_ARGS && i < nargs; i++)
+		table[i] = 0;
+	return true;
+}
+
+/* Records argument `idx` as the `len` bytes at offset `at`. */
+static __always_inline void tr_arg_set(struct tr_rec *r, __u32 idx, __u32 at, __u32 len)
+{
+	struct tr_arg_entry *e = (struct tr_arg_entry *)(r->buf + TR_CONTEXT_SIZE);
+	idx &= TR_MAX_ARGS - 1;
+	e[idx].offset = at;
+	e[idx].length = len;
+}
+
+/* Appends a fixed-width value (integers, pointers, bool) and records it. */
+static __always_inline void tr_put_raw(struct tr_rec *r, __u32 idx, const void *v, __u32 size)
+{
+	__u32 at = r->off;
+	if (at >= TR_DATA_LIMIT)
+		return;
+	/* size is a small constant: the verifier inlines this copy. */
+	__builtin_memcpy(r->buf + (at & TR_DATA_MASK), v, size);
+	tr_arg_set(r, idx, at, size);
+	r->off = at + size;
+}
+
+#define TR_PUT_INT(r, idx, type, value)                       \
+	do {                                                  \
+		type __v = (type)(value);                     \
+		tr_put_raw((r), (idx), &__v, sizeof(__v));    \
+	} while (0)
+
+#define tr_put_s32(r, idx, v) TR_PUT_INT(r, idx, __s32, v)
+#define tr_put_u32(r, idx, v) TR_PUT_INT(r, idx, __u32, v)
+#define tr_put_u16(r, idx, v) TR_PUT_INT(r, idx, __u16, v)
+#define tr_put_s64(r, idx, v) TR_PUT_INT(r, idx, __s64, v)
+#define tr_put_u64(r, idx, v) TR_PUT_INT(r, idx, __u64, v)
+#define tr_put_bool(r, idx, v) TR_PUT_INT(r, idx, __u8, (v) ? 1 : 0)
+
+/* Copies a NUL-terminated string to `at` (masked); returns its length
+ * without the NUL, or a negative error. */
+static __always_inline long tr_read_str(struct tr_rec *r, __u32 at, const void *src, bool user)
+{
+	long n;
+	if (user)
+		n = bpf_probe_read_user_str(r->buf + (at & TR_DATA_MASK), TR_MAX_STR, src);
+	else
+		n = bpf_probe_read_kernel_str(r->buf + (at & TR_DATA_MASK), TR_MAX_STR, src);
+	return n > 0 ? n - 1 : (n == 0 ? -1 : n);
+}
+
+/* Appends a string (raw bytes, no NUL) read from user or kernel memory. */
+static __always_inline void tr_put_str(struct tr_rec *r, __u32 idx, const void *src, bool user)
+{
+	__u32 at = r->off;
+	if (!src || at >= TR_DATA_LIMIT)
+		return;
+	long len = tr_read_str(r, at, src, user);
+	if (len < 0)
+		return;
+	tr_arg_set(r, idx, at, len);
+	r->off = at + len;
+}
+
+#define tr_put_user_str(r, idx, src) tr_put_str(r, idx, (const void *)(src), true)
+#define tr_put_kernel_str(r, idx, src) tr_put_str(r, idx, (const void *)(src), false)
+
+/* []string header and entries: u32 count, then count x {u32 len, bytes}.
+ * Returns the offset of the count, or -1 when there is no room. */
+static __always_inline long tr_strs_begin(struct tr_rec *r)
+{
+	__u32 at = r->off;
+	if (at >= TR_DATA_LIMIT)
+		return -1;
+	*(__u32 *)(r->buf + (at & TR_DATA_MASK)) = 0;
+	r->off = at + 4;
+	return at;
+}
+
+/* Appends one list entry read from `src`; false when it could not be added. */
+static __always_inline bool tr_strs_add(struct tr_rec *r, const void *src, bool user, long *len_out)
+{
+	__u32 at = r->off;
+	if (at >= TR_DATA_LIMIT)
+		return false;
+	long len = tr_read_str(r, at + 4, src, user);
+	if (len < 0)
+		return false;
+	*(__u32 *)(r->buf + (at & TR_DATA_MASK)) = len;
+	r->off = at + 4 + len;
+	*len_out = len;
+	return true;
+}
+
+static __always_inline void tr_strs_end(struct tr_rec *r, __u32 idx, long head, __u32 count)
+{
+	*(__u32 *)(r->buf + ((__u32)head & TR_DATA_MASK)) = count;
+	tr_arg_set(r, idx, head, r->off - head);
+}
+
+/* Appends a user argv-style array (NULL-terminated char *[]), first
+ * TR_MAX_ARGV entries. */
+static __always_inline void tr_put_user_argv(struct tr_rec *r, __u32 idx, const char *const *argv)
+{
+	if (!argv)
+		return;
+	long head = tr_strs_begin(r);
+	if (head < 0)
+		return;
+	__u32 count = 0;
+	for (int i = 0; i < TR_MAX_ARGV; i++) {
+		const char *p = NULL;
+		long len;
+		if (bpf_probe_read_user(&p, sizeof(p), &argv[i]) || !p)
+			break;
+		if (!tr_strs_add(r, p, true, &len))
+			break;
+		count++;
+	}
+	tr_strs_end(r, idx, head, count);
+}
+
+/* Appends the NUL-separated strings of a user memory region [start, end),
+ * e.g. a process's arguments at mm->arg_start..arg_end. */
+static __always_inline void tr_put_user_strings_region(struct tr_rec *r, __u32 idx,
+						       unsigned long start, unsigned long end)
+{
+	if (!start || end <= start)
+		return;
+	long head = tr_strs_begin(r);
+	if (head < 0)
+		return;
+	__u32 count = 0;
+	unsigned long p = start;
+	for (int i = 0; i < TR_MAX_ARGV && p < end; i++) {
+		long len;
+		if (!tr_strs_add(r, (const void *)p, true, &len))
+			break;
+		count++;
+		p += len + 1;
+	}
+	tr_strs_end(r, idx, head, count);
+}
+
+/* Outputs the record (size rounded up to 8) and counts it as lost when the
+ * ring buffer is full. */
+static __always_inline void tr_rec_submit(struct tr_rec *r)
+{
+	__u32 end = r->off & (TR_REC_BUF_SIZE - 1);
+	__u32 size = (r->off + 7) & ~7u;
+
+	if (size > TR_REC_BUF_SIZE - 8)
+		return; /* unreachable: appends end below 16 KiB + 4 KiB */
+	/* Zero the alignment padding so no stale scratch bytes leave the kernel. */
+	if (end <= TR_REC_BUF_SIZE - 8)
+		*(__u64 *)(r->buf + end) = 0;
+	tr_ctx(r)->size = size;
+	if (bpf_ringbuf_output(&tr_events, r->buf, size & (TR_REC_BUF_SIZE - 1), 0)) {
+		__u32 zero = 0;
+		__u64 *lost = bpf_map_lookup_elem(&tr_lost, &zero);
+		if (lost)
+			(*lost)++;
+	}
+}

@@ -1,0 +1,137 @@
+/**
+ * The one boundary between the host and a signature bundle
+ * (docs/abi/bundle.md): validation at load (metadata, imports, exports, ABI
+ * version), the import object, and the two calls the engine makes.
+ */
+import { BundleLoadError } from '../errors.ts';
+import { readMetadata, type SignatureMetadata } from './metadata.ts';
+import { decodeFindingData, type FindingData } from './finding-data.ts';
+
+export const BUNDLE_ABI_VERSION = 1;
+
+interface BundleExports {
+  memory: WebAssembly.Memory;
+  tracee_abi_version: WebAssembly.Global;
+  tracee_input(size: number): number;
+  tracee_on_batch(ptr: number, len: number): number;
+}
+
+/** The only imports a bundle may have: its whole view of the world. */
+const ALLOWED_IMPORTS: Record<string, string> = {
+  'tracee.emit_finding': 'function',
+  'tracee.log': 'function',
+  'env.abort': 'function',
+};
+
+const REQUIRED_EXPORTS: Record<string, string> = {
+  memory: 'memory',
+  tracee_abi_version: 'global',
+  tracee_input: 'function',
+  tracee_on_batch: 'function',
+};
+
+/** Thrown through wasm frames by the abort import. */
+export class BundleAbort extends Error {}
+
+export type FindingSink = (eventIndex: number, data: FindingData) => void;
+export type LogSink = (level: number, message: string) => void;
+
+export class Bundle {
+  private readonly exports: BundleExports;
+  private inputPtr = 0;
+  private inputSize = 0;
+  /** Set by the engine around each call. */
+  onFinding: FindingSink = () => {};
+
+  private constructor(readonly name: string, readonly metadata: SignatureMetadata, instance: WebAssembly.Instance) {
+    this.exports = instance.exports as unknown as BundleExports;
+  }
+
+  /** Compiles, validates and instantiates a bundle; throws BundleLoadError naming the problem. */
+  static async load(name: string, bytes: Uint8Array, log: LogSink): Promise<Bundle> {
+    let module: WebAssembly.Module;
+    try {
+      module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    } catch (err) {
+      throw new BundleLoadError(name, `not a valid WebAssembly module: ${(err as Error).message}`);
+    }
+    checkImports(name, module);
+    checkExports(name, module);
+    let metadata: SignatureMetadata;
+    try {
+      metadata = readMetadata(module);
+    } catch (err) {
+      throw new BundleLoadError(name, (err as Error).message);
+    }
+    let bundle: Bundle | undefined;
+    const memory = () => bundle?.exports.memory.buffer ?? new ArrayBuffer(0);
+    const imports = {
+      tracee: {
+        emit_finding: (index: number, ptr: number, len: number) => {
+          bundle!.onFinding(index >>> 0, decodeFindingData(new Uint8Array(memory()), ptr >>> 0, len >>> 0));
+        },
+        log: (level: number, ptr: number, len: number) => log(level, utf8Slice(memory(), ptr >>> 0, len >>> 0)),
+      },
+      env: {
+        abort: (msg: number, file: number, line: number, col: number) => {
+          throw new BundleAbort(`abort: ${asString(memory(), msg)} at ${asString(memory(), file)}:${line}:${col}`);
+        },
+      },
+    };
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(module, imports);
+    } catch (err) {
+      throw new BundleLoadError(name, `instantiation failed: ${(err as Error).message}`);
+    }
+    bundle = new Bundle(name, metadata, instance);
+    const version = bundle.exports.tracee_abi_version.value;
+    if (version !== BUNDLE_ABI_VERSION) throw new BundleLoadError(name, `ABI version ${version} is not supported (this host supports ${BUNDLE_ABI_VERSION})`);
+    return bundle;
+  }
+
+  /** Bytes of the bundle's input buffer, grown to at least `size`. Valid until the next call into the bundle. */
+  input(size: number): { ptr: number; bytes: Uint8Array } {
+    if (size > this.inputSize) {
+      this.inputPtr = this.exports.tracee_input(size) >>> 0;
+      this.inputSize = size;
+    }
+    const buffer = this.exports.memory.buffer;
+    if (this.inputPtr + size > buffer.byteLength) throw new Error(`tracee_input returned ${this.inputPtr}, beyond memory for ${size} bytes`);
+    return { ptr: this.inputPtr, bytes: new Uint8Array(buffer) };
+  }
+
+  /** Runs the bundle on the batch in its input buffer; returns its finding count. */
+  run(len: number): number {
+    return this.exports.tracee_on_batch(this.inputPtr, len);
+  }
+}
+
+function checkImports(name: string, module: WebAssembly.Module): void {
+  for (const imp of WebAssembly.Module.imports(module)) {
+    const key = `${imp.module}.${imp.name}`;
+    if (ALLOWED_IMPORTS[key] !== imp.kind) {
+      throw new BundleLoadError(name, `import ${key} (${imp.kind}) is not part of the signature SDK; allowed: ${Object.keys(ALLOWED_IMPORTS).join(', ')}`);
+    }
+  }
+}
+
+function checkExports(name: string, module: WebAssembly.Module): void {
+  const exports = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
+  for (const [exp, kind] of Object.entries(REQUIRED_EXPORTS)) {
+    if (exports.get(exp) !== kind) throw new BundleLoadError(name, `missing export ${exp} (${kind}); is it built with the tracee-ts SDK?`);
+  }
+}
+
+function utf8Slice(buffer: ArrayBuffer, ptr: number, len: number): string {
+  if (ptr + len > buffer.byteLength) return `<log message out of bounds: ${ptr}+${len}>`;
+  return new TextDecoder().decode(new Uint8Array(buffer, ptr, len));
+}
+
+/** An AssemblyScript string: UTF-16LE, byte length stored at ptr - 4. */
+function asString(buffer: ArrayBuffer, ptr: number): string {
+  if (ptr < 4 || ptr > buffer.byteLength) return '<no message>';
+  const len = new DataView(buffer).getUint32(ptr - 4, true);
+  if (ptr + len > buffer.byteLength) return '<message out of bounds>';
+  return Buffer.from(buffer, ptr, len).toString('utf16le');
+}

@@ -1,0 +1,15 @@
+/**
+ * The host functions a bundle may import (docs/abi/bundle.md, "Imports").
+ * env.abort is AssemblyScript's own and is not declared here. Internal to the
+ * SDK: signatures call emit()/finding()/Log instead.
+ */
+
+/** A finding for record `eventIndex` of the current batch; data as in the ABI (len 0: none). */
+// @ts-ignore: decorator
+@external("tracee", "emit_finding")
+export declare function hostEmitFinding(eventIndex: u32, dataPtr: usize, dataLen: u32): void;
+
+/** A UTF-8 log line: level 0 debug, 1 info, 2 warn, 3 error. */
+// @ts-ignore: decorator
+@external("tracee", "log")
+export declare function hostLog(level: i32, ptr: usize, len: u32): void;
