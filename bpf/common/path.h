@@ -62,9 +62,9 @@ static __always_inline void tr_put_path(struct tr_rec *r, __u32 idx, const struc
 		const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
 		if (len > TR_NAME_MAX || len + 1 > pos)
 			break; /* no room: keep the deepest components found so far */
-		pos = (pos - len - 1) & (TR_PATH_HALF - 1);
+		pos = tr_mask(pos - len - 1, TR_PATH_HALF - 1);
 		pb->data[pos] = '/';
-		bpf_probe_read_kernel(&pb->data[pos + 1], len & TR_NAME_MAX, name);
+		bpf_probe_read_kernel(&pb->data[pos + 1], tr_mask(len, TR_NAME_MAX), name);
 		dentry = d_parent;
 	}
 
@@ -75,14 +75,15 @@ static __always_inline void tr_put_path(struct tr_rec *r, __u32 idx, const struc
 		if (detached) {
 			tr_put_kernel_str(r, idx, BPF_CORE_READ(dentry, d_name.name));
 		} else {
-			r->buf[at & TR_DATA_MASK] = '/';
+			*tr_data_ptr(r, at) = '/';
 			tr_arg_set(r, idx, at, 1);
 			r->off = at + 1;
 		}
 		return;
 	}
-	__u32 len = TR_PATH_HALF - (pos & (TR_PATH_HALF - 1));
-	if (bpf_probe_read_kernel(r->buf + (at & TR_DATA_MASK), len, &pb->data[pos & (TR_PATH_HALF - 1)]))
+	pos = tr_mask(pos, TR_PATH_HALF - 1);
+	__u32 len = TR_PATH_HALF - pos; /* 1..TR_PATH_HALF */
+	if (bpf_probe_read_kernel(tr_data_ptr(r, at), len, &pb->data[pos]))
 		return;
 	tr_arg_set(r, idx, at, len);
 	r->off = at + len;

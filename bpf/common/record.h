@@ -28,6 +28,22 @@ struct tr_rec {
 	__u32 nargs; /* argument table entries */
 };
 
+/* Masks a value the verifier must see bounded. The empty asm hides the value
+ * from clang, which would otherwise drop the mask as redundant with an
+ * earlier range check that the verifier cannot follow. */
+#define tr_mask(v, mask)                        \
+	({                                      \
+		__u64 __m = (v);                \
+		asm volatile("" : "+r"(__m));   \
+		__m & (mask);                   \
+	})
+
+/* Pointer to data offset `at` (< TR_DATA_LIMIT) of the record. */
+static __always_inline __u8 *tr_data_ptr(struct tr_rec *r, __u32 at)
+{
+	return r->buf + tr_mask(at, TR_DATA_MASK);
+}
+
 static __always_inline struct tr_context *tr_ctx(struct tr_rec *r)
 {
 	return (struct tr_context *)r->buf;
@@ -70,7 +86,7 @@ static __always_inline void tr_put_raw(struct tr_rec *r, __u32 idx, const void *
 	if (at >= TR_DATA_LIMIT)
 		return;
 	/* size is a small constant: the verifier inlines this copy. */
-	__builtin_memcpy(r->buf + (at & TR_DATA_MASK), v, size);
+	__builtin_memcpy(tr_data_ptr(r, at), v, size);
 	tr_arg_set(r, idx, at, size);
 	r->off = at + size;
 }
@@ -94,9 +110,9 @@ static __always_inline long tr_read_str(struct tr_rec *r, __u32 at, const void *
 {
 	long n;
 	if (user)
-		n = bpf_probe_read_user_str(r->buf + (at & TR_DATA_MASK), TR_MAX_STR, src);
+		n = bpf_probe_read_user_str(tr_data_ptr(r, at), TR_MAX_STR, src);
 	else
-		n = bpf_probe_read_kernel_str(r->buf + (at & TR_DATA_MASK), TR_MAX_STR, src);
+		n = bpf_probe_read_kernel_str(tr_data_ptr(r, at), TR_MAX_STR, src);
 	return n > 0 ? n - 1 : (n == 0 ? -1 : n);
 }
 
@@ -123,7 +139,7 @@ static __always_inline long tr_strs_begin(struct tr_rec *r)
 	__u32 at = r->off;
 	if (at >= TR_DATA_LIMIT)
 		return -1;
-	*(__u32 *)(r->buf + (at & TR_DATA_MASK)) = 0;
+	*(__u32 *)(tr_data_ptr(r, at)) = 0;
 	r->off = at + 4;
 	return at;
 }
@@ -137,7 +153,7 @@ static __always_inline bool tr_strs_add(struct tr_rec *r, const void *src, bool 
 	long len = tr_read_str(r, at + 4, src, user);
 	if (len < 0)
 		return false;
-	*(__u32 *)(r->buf + (at & TR_DATA_MASK)) = len;
+	*(__u32 *)(tr_data_ptr(r, at)) = len;
 	r->off = at + 4 + len;
 	*len_out = len;
 	return true;
@@ -145,7 +161,7 @@ static __always_inline bool tr_strs_add(struct tr_rec *r, const void *src, bool 
 
 static __always_inline void tr_strs_end(struct tr_rec *r, __u32 idx, long head, __u32 count)
 {
-	*(__u32 *)(r->buf + ((__u32)head & TR_DATA_MASK)) = count;
+	*(__u32 *)(tr_data_ptr(r, head)) = count;
 	tr_arg_set(r, idx, head, r->off - head);
 }
 
