@@ -7,20 +7,27 @@
  *   tr_sched_exit          sched_process_exit(task, group_dead) (newer kernels, e.g. 6.18)
  *   tr_sched_exit_legacy   sched_process_exit(task) (older): group_dead from signal->live
  *   tr_sched_prepare_exec  sched_prepare_exec (Linux 6.10+), only to keep the
- *                          comm from before exec for sched_process_exec's
- *                          prev_comm; without it prev_comm is absent. */
+ *                          comm and syscall from before exec for
+ *                          sched_process_exec; without it prev_comm is absent
+ *                          and execveat shows as execve. */
 #include "common/path.h"
 #include <bpf/bpf_tracing.h>
 
-/* Old thread id -> comm before exec, between sched_prepare_exec and
- * sched_process_exec of the same exec (the exec'ing thread may change tid). */
-struct tr_comm { char comm[16]; };
+/* Old thread id -> what sched_process_exec can no longer see, kept between
+ * sched_prepare_exec and sched_process_exec of the same exec (the exec'ing
+ * thread may change tid): the comm before exec, and the syscall number,
+ * since start_thread() has reset the user registers by the time
+ * sched_process_exec fires (orig_ax then reads execve even for execveat). */
+struct tr_exec_before {
+	char comm[16];
+	__s32 syscall;
+};
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
-	__type(value, struct tr_comm);
-} tr_prev_comm SEC(".maps");
+	__type(value, struct tr_exec_before);
+} tr_exec_before SEC(".maps");
 
 /* Older inode layouts, for CO-RE: the ctime moved twice. */
 struct inode___pre611 { struct timespec64 __i_ctime; } __attribute__((preserve_access_index));
@@ -43,10 +50,10 @@ int BPF_PROG(tr_sched_prepare_exec, struct task_struct *task, struct linux_binpr
 {
 	if (!tr_event_enabled(TR_EV_SCHED_PROCESS_EXEC) || tr_ignored_current())
 		return 0;
-	struct tr_comm c;
+	struct tr_exec_before b = { .syscall = tr_current_syscall(task) };
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_get_current_comm(c.comm, sizeof(c.comm));
-	bpf_map_update_elem(&tr_prev_comm, &tid, &c, BPF_ANY);
+	bpf_get_current_comm(b.comm, sizeof(b.comm));
+	bpf_map_update_elem(&tr_exec_before, &tid, &b, BPF_ANY);
 	return 0;
 }
 
@@ -75,10 +82,11 @@ int BPF_PROG(tr_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 				   BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end));
 
 	__u32 key = old_pid;
-	struct tr_comm *prev = bpf_map_lookup_elem(&tr_prev_comm, &key);
-	if (prev) {
-		tr_put_kernel_str(&r, TR_ARG_SCHED_PROCESS_EXEC_PREV_COMM, prev->comm);
-		bpf_map_delete_elem(&tr_prev_comm, &key);
+	struct tr_exec_before *before = bpf_map_lookup_elem(&tr_exec_before, &key);
+	if (before) {
+		tr_ctx(&r)->syscall = before->syscall;
+		tr_put_kernel_str(&r, TR_ARG_SCHED_PROCESS_EXEC_PREV_COMM, before->comm);
+		bpf_map_delete_elem(&tr_exec_before, &key);
 	}
 	tr_rec_submit(&r);
 	return 0;

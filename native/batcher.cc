@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "../bpf/gen/events.h"
+#include "events_abi.h"
 
 namespace {
 int64_t Now(clockid_t clock) {
@@ -18,8 +18,6 @@ int64_t Now(clockid_t clock) {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-// Wait at most this long when idle, so Stop() is noticed promptly.
-constexpr int kIdlePollMs = 50;
 
 void Put16(uint8_t* p, uint16_t v) { memcpy(p, &v, 2); }  // x86_64: little-endian
 void Put32(uint8_t* p, uint32_t v) { memcpy(p, &v, 4); }
@@ -71,7 +69,9 @@ void Batcher::Stop() {
 
 void Batcher::Run() {
   while (!stop_.load(std::memory_order_relaxed)) {
-    int timeout = kIdlePollMs;
+    // The kernel wakes us only when a batch worth of data waits
+    // (tr_config.wakeup_bytes), so also read every flush interval.
+    int timeout = flush_ms_;
     if (batch_ && batch_->count) {
       int64_t waited_ms = (Now(CLOCK_MONOTONIC) - batch_started_ns_) / 1000000;
       if (waited_ms >= flush_ms_) {
@@ -81,6 +81,9 @@ void Batcher::Run() {
       }
     }
     int n = ring_buffer__poll(rb_, timeout);
+    // poll() only reads after a wakeup; records written without one are
+    // read here.
+    if (n >= 0) n = ring_buffer__consume(rb_);
     if (n < 0 && n != -EINTR) {
       poll_error_ = -n;
       break;

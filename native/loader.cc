@@ -17,7 +17,12 @@ namespace {
 constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
 constexpr size_t kLogTail = 3000;  // verifier log bytes kept in an error message
 
-std::string Errno(int err) { return strerror(err < 0 ? -err : err); }
+// libbpf has its own error numbers (e.g. 4001: not an ELF object) besides errno.
+std::string Errno(int err) {
+  char buf[256];
+  libbpf_strerror(err < 0 ? err : -err, buf, sizeof buf);
+  return buf;
+}
 
 bool Wanted(const ProgramSpec& spec, const std::vector<uint32_t>& ids) {
   for (uint32_t e : spec.events)
@@ -110,6 +115,7 @@ Failure Loader::Configure(const LoadOptions& o) {
   // Load-time config: struct tr_config tr_cfg in .rodata (bpf/common/config.h).
   struct tr_config cfg = {};
   cfg.ignore_tgid = o.ignore_tgid;
+  cfg.wakeup_bytes = o.wakeup_bytes;
   for (uint32_t id : o.event_ids) cfg.enabled[id / 64] |= 1ull << (id % 64);
   struct bpf_map* rodata = nullptr;
   struct bpf_map* m;
@@ -120,11 +126,16 @@ Failure Loader::Configure(const LoadOptions& o) {
   }
   long off = rodata ? RodataOffset(bpf_object__btf(obj_), "tr_cfg", sizeof cfg) : -1;
   size_t size = 0;
-  void* data = rodata ? bpf_map__initial_value(rodata, &size) : nullptr;
-  if (off < 0 || !data || off + sizeof cfg > size)
+  const void* initial = rodata ? bpf_map__initial_value(rodata, &size) : nullptr;
+  if (off < 0 || !initial || off + sizeof cfg > size)
     return Failure::Make("TRC_ERR_OPEN", "configure", ENOENT,
                          "capture: tr_cfg (struct tr_config) not found in the object's .rodata (rebuild bpf/)");
-  memcpy(static_cast<char*>(data) + off, &cfg, sizeof cfg);
+  // libbpf 1.1 hands out the initial value read-only: patch a copy, set it back.
+  std::vector<char> value(static_cast<const char*>(initial), static_cast<const char*>(initial) + size);
+  memcpy(value.data() + off, &cfg, sizeof cfg);
+  err = bpf_map__set_initial_value(rodata, value.data(), value.size());
+  if (err)
+    return Failure::Make("TRC_ERR_CONFIG", "configure", err, "capture: writing tr_cfg: " + Errno(err));
   return Failure::None();
 }
 
@@ -182,11 +193,14 @@ uint64_t Loader::LostRecords() const {
   return sum;
 }
 
-void Loader::Close() {
-  // Links first so no program runs while the object goes away.
+void Loader::Detach() {
   for (struct bpf_link* l : links_) bpf_link__destroy(l);
   links_.clear();
   attached_.clear();
+}
+
+void Loader::Close() {
+  Detach();  // links first so no program runs while the object goes away
   if (obj_) bpf_object__close(obj_);
   obj_ = nullptr;
   ring_fd_ = lost_fd_ = -1;

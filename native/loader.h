@@ -17,6 +17,7 @@ struct LoadOptions {
   std::vector<uint32_t> event_ids;
   uint32_t ring_buffer_bytes = 0;
   uint32_t ignore_tgid = 0;
+  uint32_t wakeup_bytes = 0;  // see struct tr_config
 };
 
 class Loader {
@@ -33,6 +34,8 @@ class Loader {
   uint64_t LostRecords() const;
   // Names of the attached programs, for diagnostics.
   const std::vector<std::string>& Attached() const { return attached_; }
+  // Detaches the programs (no new records) but keeps the maps; idempotent.
+  void Detach();
   // Detaches and closes everything; idempotent.
   void Close();
 

@@ -15,11 +15,20 @@ std::string text;
 
 int Capture(enum libbpf_print_level level, const char* fmt, va_list args) {
   if (level == LIBBPF_DEBUG) return 0;
-  char line[4096];
-  int n = vsnprintf(line, sizeof line, fmt, args);
-  if (n <= 0) return n;
+  // One call can carry a whole verifier log: size it first.
+  va_list again;
+  va_copy(again, args);
+  int n = vsnprintf(nullptr, 0, fmt, args);
+  if (n <= 0) {
+    va_end(again);
+    return n;
+  }
+  std::string line(static_cast<size_t>(n) + 1, '\0');
+  vsnprintf(&line[0], line.size(), fmt, again);
+  va_end(again);
+  line.resize(n);
   std::lock_guard<std::mutex> lock(mu);
-  text.append(line, static_cast<size_t>(n) < sizeof line ? n : sizeof line - 1);
+  text.append(line);
   if (text.size() > kMaxLog) text.erase(0, text.size() - kMaxLog / 2);
   return n;
 }

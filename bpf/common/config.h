@@ -14,6 +14,9 @@
 
 struct tr_config {
 	__u32 ignore_tgid;  /* host tgid never traced (tracee itself); 0 = none */
-	__u32 reserved;
+	/* Wake the reader only once this much data waits in the ring buffer
+	 * (it also reads on its own every flush interval): a wakeup per record
+	 * would cost more than the record. 0 = wake for every record. */
+	__u32 wakeup_bytes;
 	__u64 enabled[TR_ENABLED_WORDS]; /* bit (id % 64) of word id / 64 */
 };

@@ -15,7 +15,7 @@
 
 #include "record.h"
 
-#define TR_PATH_MAX_COMPONENTS 32
+#define TR_PATH_MAX_COMPONENTS 64
 #define TR_PATH_HALF (TR_PATH_BUF_SIZE / 2) /* path text lives in [pos, TR_PATH_HALF) */
 #define TR_NAME_MAX 255                     /* longest dentry name (NAME_MAX) */
 

@@ -20,7 +20,7 @@
 #define TR_DATA_MASK (TR_DATA_LIMIT - 1)
 #define TR_MAX_STR 4096              /* longest string copied (incl. the NUL read) */
 #define TR_MAX_ARGV 20               /* entries kept from an argv array */
-#define TR_MAX_ARGS 16               /* argument table entries a record may have */
+#define TR_MAX_ARGS 16               /* a record has fewer argument table entries than this */
 
 struct tr_rec {
 	__u8 *buf;   /* per-CPU scratch (tr_rec_scratch) */
@@ -210,7 +210,8 @@ static __always_inline void tr_put_user_strings_region(struct tr_rec *r, __u32 i
 }
 
 /* Outputs the record (size rounded up to 8) and counts it as lost when the
- * ring buffer is full. */
+ * ring buffer is full. The reader is woken only when wakeup_bytes are
+ * waiting; otherwise it finds the record on its next timed read. */
 static __always_inline void tr_rec_submit(struct tr_rec *r)
 {
 	__u32 end = r->off & (TR_REC_BUF_SIZE - 1);
@@ -222,7 +223,11 @@ static __always_inline void tr_rec_submit(struct tr_rec *r)
 	if (end <= TR_REC_BUF_SIZE - 8)
 		*(__u64 *)(r->buf + end) = 0;
 	tr_ctx(r)->size = size;
-	if (bpf_ringbuf_output(&tr_events, r->buf, size & (TR_REC_BUF_SIZE - 1), 0)) {
+	__u64 flags = 0;
+	if (tr_cfg.wakeup_bytes)
+		flags = bpf_ringbuf_query(&tr_events, BPF_RB_AVAIL_DATA) >= tr_cfg.wakeup_bytes
+				? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&tr_events, r->buf, size & (TR_REC_BUF_SIZE - 1), flags)) {
 		__u32 zero = 0;
 		__u64 *lost = bpf_map_lookup_elem(&tr_lost, &zero);
 		if (lost)

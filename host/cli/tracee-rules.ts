@@ -24,6 +24,7 @@ interface RulesOptions {
 
 const program = new Command('tracee-rules')
   .description('Run tracee-ts signature bundles on recorded Tracee events, list them, or build them')
+  .enablePositionalOptions()
   .option('--rules-dir <dir>', 'directory of signature bundles (.wasm)', DEFAULT_RULES_DIR)
   .option('--rules <ID|eventName>', 'select signatures by ID or event name (repeatable, comma-separated)', collect, [])
   .option('--list', 'print the loaded signatures and exit')

@@ -28,6 +28,7 @@ const PAGE = 4096;
 
 const program = new Command('tracee')
   .description('Runtime security: capture kernel events with eBPF and detect threats with WebAssembly signatures')
+  .enablePositionalOptions()
   .option('--rules-dir <dir>', 'directory of signature bundles (.wasm)', DEFAULT_RULES_DIR)
   .option('--rules <ID|eventName>', 'select signatures by ID or event name (repeatable, comma-separated)', collect, [])
   .option('-e, --events <name>', 'also capture these events (beyond what the signatures need)', collect, [])

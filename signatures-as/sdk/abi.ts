@@ -100,12 +100,12 @@ function checkRecords(record: usize, end: usize, count: u32): bool {
 }
 
 /**
- * Build-time only: the registered metadata as UTF-8 JSON (metadata-json.ts),
- * returned as an ArrayBuffer (its byte length is the u32 at ptr - 4).
+ * Build-time only: the address of the registered metadata as JSON
+ * (metadata-json.ts): a u32 byte length, then the bytes.
  * `tracee-rules build` calls it once and removes this export.
  */
 export function tracee_metadata(): usize {
   let m = Registry.metadata;
   if (m == null) throw new Error(E_NOT_REGISTERED);
-  return changetype<usize>(String.UTF8.encode(metadataJson(m)));
+  return metadataJson(m);
 }

@@ -6,4 +6,3 @@ export const E_EVENT_ID_RANGE: string = "selected event id out of range (0..8191
 export const E_NO_SELECTION: string = "the signature selects no event (Metadata.select)";
 export const E_OUTSIDE_HANDLER: string = "findings can only be emitted for the event being handled";
 export const E_KEY_TOO_LONG: string = "finding data key longer than 65535 bytes";
-export const E_BAD_PROPERTY: string = "metadata property values must be strings, integers, floats or booleans";

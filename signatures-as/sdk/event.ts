@@ -153,11 +153,11 @@ export class StringList {
     return false;
   }
 
-  /** The first string that starts with `prefix`, or null. */
-  findPrefix<T>(prefix: T): Bytes | null {
+  /** The first string that starts with `prefix` (e.g. "LD_PRELOAD="), or an empty view if none does. */
+  findPrefix<T>(prefix: T): Bytes {
     let it = this.iter();
     while (it.next()) if (it.value.startsWith<T>(prefix)) return it.value;
-    return null;
+    return Bytes.empty();
   }
 }
 

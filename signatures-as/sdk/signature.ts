@@ -12,7 +12,7 @@
  * handler and the selected event ids are used.
  */
 import { Event } from "./event";
-import { E_REGISTER_TWICE, E_EVENT_ID_RANGE, E_NO_SELECTION, E_BAD_PROPERTY } from "./errors";
+import { E_REGISTER_TWICE, E_EVENT_ID_RANGE, E_NO_SELECTION } from "./errors";
 
 /** Where a selected event may come from (the ABI's `origin`). */
 export enum Origin {
@@ -26,31 +26,42 @@ export enum Origin {
 
 export type Handler = (e: Event) => void;
 
-export enum PropKind { String = 0, Int = 1, Float = 2, Bool = 3 }
+export enum PropKind { String = 0, Int = 1, Bool = 2 }
 
-/** One metadata property; only the field matching `kind` is meaningful. */
+/*
+ * Metadata is kept in linked lists rather than Arrays: it is built once at
+ * start-up and only read by the build, and lists keep Array's growth code
+ * out of the bundle.
+ */
+
+/** One metadata property; `str` holds strings, `int` integers and booleans. */
 @final
 export class Prop {
-  constructor(
-    public key: string,
-    public kind: PropKind,
-    public str: string = "",
-    public int: i64 = 0,
-    public float: f64 = 0,
-  ) {}
+  next: Prop | null = null;
+  constructor(public key: string, public kind: PropKind, public str: string, public int: i64) {}
+}
+
+@final
+export class Tag {
+  next: Tag | null = null;
+  constructor(public value: string) {}
 }
 
 @final
 export class Selection {
+  next: Selection | null = null;
   constructor(public eventId: u32, public origin: Origin) {}
 }
 
-/** Tracee's SignatureMetadata plus the selected events, built fluently. */
+/** Tracee's SignatureMetadata plus the selected events, built fluently (in declaration order). */
 @final
 export class Metadata {
-  tags: string[] = [];
-  props: Prop[] = [];
-  selections: Selection[] = [];
+  tags: Tag | null = null;
+  props: Prop | null = null;
+  selections: Selection | null = null;
+  private lastTag: Tag | null = null;
+  private lastProp: Prop | null = null;
+  private lastSelection: Selection | null = null;
 
   constructor(
     public id: string,
@@ -60,30 +71,39 @@ export class Metadata {
     public description: string,
   ) {}
 
-  tag(tag: string): Metadata {
-    this.tags.push(tag);
+  tag(value: string): Metadata {
+    let t = new Tag(value);
+    let last = this.lastTag;
+    if (last) last.next = t; else this.tags = t;
+    this.lastTag = t;
     return this;
   }
 
-  /** A property: a string, an integer, a float or a boolean (e.g. "Severity", 3). */
+  /** A property: a string, an integer or a boolean (e.g. "Severity", 3). */
   prop<T>(key: string, value: T): Metadata {
+    let p: Prop;
     if (isString<T>()) {
-      this.props.push(new Prop(key, PropKind.String, changetype<string>(value)));
+      p = new Prop(key, PropKind.String, changetype<string>(value), 0);
     } else if (isBoolean<T>()) {
-      this.props.push(new Prop(key, PropKind.Bool, "", value ? 1 : 0));
+      p = new Prop(key, PropKind.Bool, "", value ? 1 : 0);
     } else if (isInteger<T>()) {
-      this.props.push(new Prop(key, PropKind.Int, "", <i64>value));
-    } else if (isFloat<T>()) {
-      this.props.push(new Prop(key, PropKind.Float, "", 0, <f64>value));
+      p = new Prop(key, PropKind.Int, "", <i64>value);
     } else {
-      ERROR(E_BAD_PROPERTY);
+      ERROR("metadata property values must be strings, integers or booleans");
+      return this;
     }
+    let last = this.lastProp;
+    if (last) last.next = p; else this.props = p;
+    this.lastProp = p;
     return this;
   }
 
   /** Selects an event by catalogue id (EventId.*) and origin. */
   select(eventId: u32, origin: Origin = Origin.Any): Metadata {
-    this.selections.push(new Selection(eventId, origin));
+    let s = new Selection(eventId, origin);
+    let last = this.lastSelection;
+    if (last) last.next = s; else this.selections = s;
+    this.lastSelection = s;
     return this;
   }
 }
@@ -111,13 +131,14 @@ export abstract class Registry {
 /** Registers this file's signature: its metadata and the handler called per selected event. */
 export function register(metadata: Metadata, handler: Handler): void {
   if (Registry.metadata != null) throw new Error(E_REGISTER_TWICE);
-  let selections = metadata.selections;
-  if (selections.length == 0) throw new Error(E_NO_SELECTION);
-  for (let i = 0; i < selections.length; i++) {
-    let id = selections[i].eventId;
+  let s = metadata.selections;
+  if (s == null) throw new Error(E_NO_SELECTION);
+  while (s != null) {
+    let id = s.eventId;
     if (id > MAX_EVENT_ID) throw new Error(E_EVENT_ID_RANGE);
     let byte = selectedIds + (id >> 3);
     store<u8>(byte, load<u8>(byte) | <u8>(<u32>1 << (id & 7)));
+    s = s.next;
   }
   Registry.metadata = metadata;
   Registry.handler = handler;
