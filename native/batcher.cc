@@ -105,7 +105,7 @@ int Batcher::Append(const void* data, size_t size) {
     // A record larger than a batch (up to ~20 KiB) gets a batch of its own.
     size_t cap = batch_bytes_ < TR_BATCH_HEADER_SIZE + size ? TR_BATCH_HEADER_SIZE + size : batch_bytes_;
     batch_ = Batch::New(cap);
-    if (!batch_) {
+    if (!batch_) {  // out of memory: as good as a full queue for the caller
       lost_queue_full_.fetch_add(1, std::memory_order_relaxed);
       return 0;
     }

@@ -14,7 +14,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "batcher.h"
 #include "loader.h"

@@ -81,7 +81,7 @@ async function buildOne(file: string, sources: SignatureSources, outDir: string,
   const at = await registerPosition(file);
   const fail = (detail: string): Outcome => ({ errors: [new BuildError(file, at.line, at.column, detail)], warnings });
 
-  const forbidden = forbiddenImports(new WebAssembly.Module(binary));
+  const forbidden = forbiddenImports(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>));
   if (forbidden.length) {
     return fail(`the signature imports ${forbidden.join(', ')}; a bundle may import only ${[...ALLOWED_IMPORTS].join(', ')}`);
   }

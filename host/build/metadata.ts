@@ -78,7 +78,7 @@ export async function runMetadataExport(probe: Uint8Array, startExport: string):
       log: () => {},
     },
   };
-  const { instance } = await WebAssembly.instantiate(probe, imports);
+  const { instance } = await WebAssembly.instantiate(probe as Uint8Array<ArrayBuffer>, imports);
   const exports = instance.exports as Record<string, unknown>;
   memory = exports.memory as WebAssembly.Memory;
   const start = exports[startExport] as (() => void) | undefined;

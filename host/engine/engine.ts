@@ -86,7 +86,7 @@ export class Engine {
     return this.slots.map((s) => ({ id: s.bundle.metadata.id, name: s.bundle.name, findings: s.findings, disabled: s.disabled }));
   }
 
-  /** Runs every interested bundle on the batch; returns the findings in event order per bundle. */
+  /** Runs every interested bundle on the batch; returns the findings in event order. */
   process(batch: Uint8Array): Finding[] {
     let header;
     try {
@@ -99,10 +99,11 @@ export class Engine {
     this.stats.batches++;
     this.stats.events += header.count;
     const touched = this.gather(batch, header.headerSize, header.count, header.byteLength);
-    const findings: Finding[] = [];
-    for (const slot of touched) this.runSlot(slot, batch, header.clockOffsetNs, findings);
-    this.stats.findings += findings.length;
-    return findings;
+    const found: Array<[offset: number, finding: Finding]> = [];
+    for (const slot of touched) this.runSlot(slot, batch, header.clockOffsetNs, found);
+    this.stats.findings += found.length;
+    if (touched.length > 1) found.sort((a, b) => a[0] - b[0]); // stable: bundle order within an event
+    return found.map(([, f]) => f);
   }
 
   /** Copies each record into the input of every enabled bundle that selected it. */
@@ -165,7 +166,7 @@ export class Engine {
     slot.runStart = slot.runEnd;
   }
 
-  private runSlot(slot: Slot, batch: Uint8Array, clockOffsetNs: bigint, findings: Finding[]): void {
+  private runSlot(slot: Slot, batch: Uint8Array, clockOffsetNs: bigint, found: Array<[number, Finding]>): void {
     const offsets = slot.offsets;
     slot.out = null;
     if (slot.disabled !== null) return;
@@ -183,7 +184,7 @@ export class Engine {
         if (index >= offsets.length) throw new Error(`emit_finding for event ${index} of a batch of ${offsets.length}`);
         const at = offsets[index];
         const size = viewOf(batch).getUint32(at, true);
-        findings.push({ signature: slot.bundle.metadata, record: batch.slice(at, at + size), clockOffsetNs, data });
+        found.push([at, { signature: slot.bundle.metadata, record: batch.slice(at, at + size), clockOffsetNs, data }]);
         slot.findings++;
       };
       const result = slot.bundle.run(slot.outPos);

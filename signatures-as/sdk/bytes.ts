@@ -17,8 +17,8 @@ import { utf8Length, utf8PrefixAt } from "./utf8";
 
 @final @unmanaged
 export class Bytes {
-  private _ptr: usize;
-  private _len: u32;
+  private _ptr!: usize;
+  private _len!: u32;
 
   /** A view over `len` bytes at `ptr`, valid until the current handler returns. */
   static wrap(ptr: usize, len: u32): Bytes {
@@ -44,33 +44,42 @@ export class Bytes {
     return <u32>i < this._len ? load<u8>(this._ptr + <usize>i) : 0;
   }
 
+  /*
+   * The comparison helpers take a string (compared as its UTF-8 encoding) or
+   * another Bytes. They are inlined so that a literal argument reaches the
+   * matcher as a constant address rather than as a managed reference (see
+   * utf8.ts); the work happens in the non-generic functions below.
+   */
+
   /** Byte-wise equality with a string literal (as UTF-8) or another view. */
-  equals<T>(other: T): bool {
-    return Bytes.lengthOf<T>(other) == <usize>this._len && this.matchAt<T>(0, other);
+  // @ts-ignore: decorator
+  @inline equals<T>(other: T): bool {
+    if (isString<T>()) return this.equalsString(changetype<usize>(other));
+    else return this.equalsBytes(Bytes.check<T>(other));
   }
 
-  startsWith<T>(prefix: T): bool {
-    return this.matchAt<T>(0, prefix);
+  // @ts-ignore: decorator
+  @inline startsWith<T>(prefix: T): bool {
+    if (isString<T>()) return utf8PrefixAt(this._ptr, this._ptr + <usize>this._len, changetype<usize>(prefix));
+    else return this.bytesAt(0, Bytes.check<T>(prefix));
   }
 
-  endsWith<T>(suffix: T): bool {
-    let n = Bytes.lengthOf<T>(suffix);
-    return n <= <usize>this._len && this.matchAt<T>(<usize>this._len - n, suffix);
+  // @ts-ignore: decorator
+  @inline endsWith<T>(suffix: T): bool {
+    if (isString<T>()) return this.endsWithString(changetype<usize>(suffix));
+    else return this.endsWithBytes(Bytes.check<T>(suffix));
   }
 
-  contains<T>(needle: T): bool {
+  // @ts-ignore: decorator
+  @inline contains<T>(needle: T): bool {
     return this.indexOf<T>(needle) >= 0;
   }
 
   /** Byte offset of the first occurrence of `needle` at or after `from`, or -1. */
-  indexOf<T>(needle: T, from: i32 = 0): i32 {
-    let n = Bytes.lengthOf<T>(needle);
-    let len = <usize>this._len;
-    if (n > len) return -1;
-    for (let i = <usize>max(from, 0); i + n <= len; i++) {
-      if (this.matchAt<T>(i, needle)) return <i32>i;
-    }
-    return -1;
+  // @ts-ignore: decorator
+  @inline indexOf<T>(needle: T, from: i32 = 0): i32 {
+    if (isString<T>()) return this.indexOfString(changetype<usize>(needle), from);
+    else return this.indexOfBytes(Bytes.check<T>(needle), from);
   }
 
   /** Offset of the first `b` at or after `from`, or -1. */
@@ -116,28 +125,49 @@ export class Bytes {
     return String.UTF8.decodeUnsafe(this._ptr, <usize>this._len);
   }
 
-  private matchAt<T>(at: usize, other: T): bool {
-    let p = this._ptr + at;
-    let end = this._ptr + <usize>this._len;
-    if (isString<T>()) {
-      return utf8PrefixAt(p, end, changetype<string>(other));
-    } else if (other instanceof Bytes) {
-      let n = <usize>other._len;
-      return end - p >= n && memory.compare(p, other._ptr, n) == 0;
-    } else {
-      ERROR("Bytes helpers take a string or a Bytes");
-      return false;
-    }
+  private equalsString(s: usize): bool {
+    return utf8Length(s) == <usize>this._len && utf8PrefixAt(this._ptr, this._ptr + <usize>this._len, s);
   }
 
-  private static lengthOf<T>(other: T): usize {
-    if (isString<T>()) {
-      return utf8Length(changetype<string>(other));
-    } else if (other instanceof Bytes) {
-      return <usize>other._len;
-    } else {
-      ERROR("Bytes helpers take a string or a Bytes");
-      return 0;
+  private equalsBytes(b: Bytes): bool {
+    return b._len == this._len && this.bytesAt(0, b);
+  }
+
+  private endsWithString(s: usize): bool {
+    let n = utf8Length(s);
+    let end = this._ptr + <usize>this._len;
+    return n <= <usize>this._len && utf8PrefixAt(end - n, end, s);
+  }
+
+  private endsWithBytes(b: Bytes): bool {
+    return b._len <= this._len && this.bytesAt(this._len - b._len, b);
+  }
+
+  private indexOfString(s: usize, from: i32): i32 {
+    let n = utf8Length(s);
+    let end = this._ptr + <usize>this._len;
+    for (let i = <usize>max(from, 0); i + n <= <usize>this._len; i++) {
+      if (utf8PrefixAt(this._ptr + i, end, s)) return <i32>i;
     }
+    return -1;
+  }
+
+  private indexOfBytes(b: Bytes, from: i32): i32 {
+    for (let i = <u32>max(from, 0); i + b._len <= this._len; i++) {
+      if (this.bytesAt(i, b)) return <i32>i;
+    }
+    return -1;
+  }
+
+  /** True if `b` occurs at offset `at` (which must be <= length). */
+  private bytesAt(at: u32, b: Bytes): bool {
+    return this._len - at >= b._len && memory.compare(this._ptr + <usize>at, b._ptr, <usize>b._len) == 0;
+  }
+
+  /** `other` as a Bytes; a compile-time error for any type other than string or Bytes. */
+  // @ts-ignore: decorator
+  @inline private static check<T>(other: T): Bytes {
+    if (!(other instanceof Bytes)) ERROR("Bytes helpers take a string or a Bytes");
+    return changetype<Bytes>(other);
   }
 }

@@ -119,8 +119,8 @@ export class Event {
  */
 @final @unmanaged
 export class StringList {
-  private _ptr: usize;
-  private _len: u32;
+  private _ptr!: usize;
+  private _len!: u32;
 
   static wrap(ptr: usize, len: u32): StringList {
     let v = changetype<StringList>(allocView(offsetof<StringList>()));
@@ -169,10 +169,10 @@ export class StringList {
  */
 @final @unmanaged
 export class StringIter {
-  private cur: usize;
-  private end: usize;
-  private left: u32;
-  private _value: Bytes;
+  private cur!: usize;
+  private end!: usize;
+  private left!: u32;
+  private _value!: Bytes;
 
   static over(ptr: usize, len: u32): StringIter {
     let it = changetype<StringIter>(allocView(offsetof<StringIter>()));

@@ -40,7 +40,7 @@ export class Scratch {
 
   /** Appends the UTF-8 encoding of `s`; returns its byte length. */
   utf8(s: string): usize {
-    let n = utf8Length(s);
+    let n = utf8Length(changetype<usize>(s));
     this.reserve(n);
     utf8Write(s, this.ptr + this.len);
     this.len += n;

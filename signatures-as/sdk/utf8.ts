@@ -6,7 +6,13 @@
  * than decoding the event bytes into a string (an allocation per event), the
  * literal is encoded to UTF-8 on the fly, one code point at a time, and
  * compared byte by byte. Lone surrogates are encoded as 3-byte WTF-8, exactly
- * as String.UTF8.byteLength/encodeUnsafe do, so lengths and matches agree.
+ * as String.UTF8.encodeUnsafe does, so lengths and matches agree.
+ *
+ * The matching functions take the string's address (usize), not a string:
+ * with the incremental runtime a function holding a managed reference spills
+ * it to the shadow stack around every call, which would cost more than the
+ * comparison. Literals are static, so their address is all that is needed;
+ * an AS string's byte length is the u32 just before it.
  * Internal to the SDK.
  */
 
@@ -46,17 +52,34 @@ function encodeCodePoint(s: usize, units: i32, i: i32): i32 {
   return (1 << 8) | 3;
 }
 
-/** UTF-8 byte length of `s` (no allocation). */
+/** UTF-16 code units of the string at `s`. */
 // @ts-ignore: decorator
 @inline
-export function utf8Length(s: string): usize {
-  return <usize>String.UTF8.byteLength(s);
+export function unitsOf(s: usize): i32 {
+  return <i32>(load<u32>(s - 4) >>> 1);
 }
 
-/** True if the bytes [p, end) begin with the UTF-8 encoding of `s`. */
-export function utf8PrefixAt(p: usize, end: usize, s: string): bool {
-  let sp = changetype<usize>(s);
-  let units = s.length;
+/** UTF-8 byte length of the string at `s` (no allocation). */
+export function utf8Length(s: usize): usize {
+  let units = unitsOf(s);
+  let n: usize = 0;
+  let i = 0;
+  while (i < units) {
+    let c = <u32>load<u16>(s + (<usize>i << 1));
+    if (c < 0x80) { n += 1; i++; continue; }
+    let packed = encodeCodePoint(s, units, i);
+    n += <usize>(packed & 0xff);
+    i += packed >> 8;
+  }
+  return n;
+}
+
+/** True if the bytes [p, end) begin with the UTF-8 encoding of the string at `s`. */
+export function utf8PrefixAt(p: usize, end: usize, s: usize): bool {
+  let sp = s;
+  let units = unitsOf(s);
+  // A UTF-8 encoding has at least as many bytes as UTF-16 units.
+  if (<usize>units > end - p) return false;
   let i = 0;
   while (i < units) {
     let c = <u32>load<u16>(sp + (<usize>i << 1));

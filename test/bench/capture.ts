@@ -3,15 +3,15 @@
  * with the lost-event counts, against the same workload untraced in the same run.
  */
 import { join } from 'node:path';
-import { buildTriggers, runTrigger } from '../helpers/triggers.ts';
+import { buildTriggers, runTriggerAsync } from '../helpers/triggers.ts';
 import { eventByName } from '../../host/events/catalogue.ts';
 import { readBatchHeader } from '../../host/events/batch-reader.ts';
 
 const N = 500_000;
 
-function timed(fn: () => void): number {
+async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = process.hrtime.bigint();
-  fn();
+  await fn();
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
@@ -19,13 +19,13 @@ export async function benchCapture(root: string) {
   if (process.getuid?.() !== 0) throw new Error('capture benchmark needs root');
   const { KernelCapture } = await import('../../host/capture/addon.ts');
   const loop = buildTriggers().memfd_loop;
-  const untraced = timed(() => runTrigger(loop, [String(N)]));
+  const untraced = await timed(() => runTriggerAsync(loop, [String(N)]));
   const capture = KernelCapture.open({
     objectPath: join(root, 'bpf/build/tracee.bpf.o'), eventIds: [eventByName('memfd_create')!.id], ignorePid: process.pid,
   });
   let received = 0;
   capture.start((batch) => { received += readBatchHeader(batch).count; });
-  const traced = timed(() => runTrigger(loop, [String(N)]));
+  const traced = await timed(() => runTriggerAsync(loop, [String(N)]));
   const deadline = Date.now() + 5000;
   while (received < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const stats = capture.stats();

@@ -1,5 +1,6 @@
 /** Compiles the C triggers of test/e2e/triggers into a temporary directory and runs them. */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -22,5 +23,12 @@ export function buildTriggers(): Record<string, string> {
 export function runTrigger(path: string, args: string[] = []): { pid: number; word: string } {
   const text = execFileSync(path, args, { encoding: 'utf8' }).trim();
   const [pid, word] = text.split(' ');
+  return { pid: Number(pid), word };
+}
+
+/** Runs a trigger without blocking the event loop (so capture callbacks keep running). */
+export async function runTriggerAsync(path: string, args: string[] = []): Promise<{ pid: number; word: string }> {
+  const { stdout } = await promisify(execFile)(path, args, { encoding: 'utf8' });
+  const [pid, word] = stdout.trim().split(' ');
   return { pid: Number(pid), word };
 }

@@ -23,7 +23,7 @@ after(async () => {
 });
 
 function section(wasm: Uint8Array): Record<string, unknown> {
-  const sections = WebAssembly.Module.customSections(new WebAssembly.Module(wasm), 'tracee.signature');
+  const sections = WebAssembly.Module.customSections(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), 'tracee.signature');
   assert.equal(sections.length, 1);
   return JSON.parse(Buffer.from(sections[0]).toString('utf8'));
 }

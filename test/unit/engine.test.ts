@@ -110,3 +110,10 @@ test('load reports bad metadata, missing exports, ABI versions and non-wasm inpu
     await assert.rejects(Bundle.load(`${what}.wasm`, bytes, noLog), message, what);
   }
 });
+
+test('findings from several bundles come out in event order', async () => {
+  const a = await bundle('a.wasm', echoBundleWat(), metadata('T-A', [{ name: 'sched_process_exec' }]));
+  const b = await bundle('b.wasm', echoBundleWat(), metadata('T-B', [{ name: 'ptrace' }]));
+  const findings = new Engine([a, b]).process(batchOf([['ptrace', 1], ['sched_process_exec', 2], ['ptrace', 3]]));
+  assert.deepEqual(findings.map((f) => `${f.signature.id}:${findingContext(f).processId}`), ['T-B:1', 'T-A:2', 'T-B:3']);
+});

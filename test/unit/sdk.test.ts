@@ -41,7 +41,7 @@ async function load(wasm: Uint8Array): Promise<Loaded> {
       },
     },
   };
-  const { instance } = await WebAssembly.instantiate(wasm, imports);
+  const { instance } = await WebAssembly.instantiate(wasm as Uint8Array<ArrayBuffer>, imports);
   const ex = instance.exports as { memory: WebAssembly.Memory; tracee_input(n: number): number; tracee_on_batch(p: number, n: number): number };
   memory = ex.memory;
   return {
