@@ -20,7 +20,8 @@
 #define TR_DATA_MASK (TR_DATA_LIMIT - 1)
 #define TR_MAX_STR 4096              /* longest string copied (incl. the NUL read) */
 #define TR_MAX_ARGV 20               /* entries kept from an argv array */
-#define TR_MAX_ARGS 16               /* a record has fewer argument table entries than this */
+#define TR_MAX_ARGS 32               /* a record has fewer argument table entries than this (power of two) */
+_Static_assert(TR_MAX_EVENT_ARGS < TR_MAX_ARGS, "an event in the catalogue has more arguments than TR_MAX_ARGS");
 
 struct tr_rec {
 	__u8 *buf;   /* per-CPU scratch (tr_rec_scratch) */

@@ -43,7 +43,8 @@ export function positionOf(text: string, offset: number): { line: number; column
   return { line, column: end - lineStart + 1 };
 }
 
-function displayPath(file: string): string {
+/** `file` relative to the working directory when inside it, else as is. */
+export function displayPath(file: string): string {
   const rel = path.relative(process.cwd(), file);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }

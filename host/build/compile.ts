@@ -16,7 +16,7 @@ import asc from 'assemblyscript/asc';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BuildError, positionOf } from './build-error.ts';
+import { BuildError, displayPath, positionOf } from './build-error.ts';
 import type { SignatureSources } from './find-signatures.ts';
 
 export const ASCONFIG = fileURLToPath(new URL('../../asconfig.json', import.meta.url));
@@ -102,8 +102,10 @@ export async function compileSignature(file: string, sources: SignatureSources, 
     stderr: { write: (chunk) => { stderr.push(typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk)); } },
     reportDiagnostic: (d) => {
       if (d.category !== ERROR && d.category !== WARNING) return;
-      const message = `${d.code < 1000 ? 'AS' : 'TS'}${d.code}: ${d.message}`;
       const at = locate(d.range, root, entry, file, realPath, texts);
+      // An error inside the SDK (e.g. a helper given a wrong type) does not say which signature caused it.
+      const context = at.file === file ? '' : ` (building ${displayPath(file)})`;
+      const message = `${d.code < 1000 ? 'AS' : 'TS'}${d.code}: ${d.message}${context}`;
       (d.category === ERROR ? errors : warnings).push(new BuildError(at.file, at.line, at.column, message));
     },
   });

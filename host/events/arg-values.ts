@@ -5,7 +5,15 @@
  */
 import type { ArgParser } from './catalogue.ts';
 
-type Table = { readonly kind: 'enum' | 'flags'; readonly values: ReadonlyArray<readonly [string, number]> };
+/**
+ * enum: one value; flags: or-ed bits; enumFlags: an enum in the bits of `mask`
+ * with flags or-ed above it (socket types: SOCK_STREAM|SOCK_CLOEXEC).
+ */
+type Table = {
+  readonly kind: 'enum' | 'flags' | 'enumFlags';
+  readonly values: ReadonlyArray<readonly [string, number]>;
+  readonly mask?: number;
+};
 
 const PTRACE_REQUESTS: Table = {
   kind: 'enum',
@@ -46,11 +54,27 @@ const EXEC_FLAGS: Table = {
   values: [['AT_SYMLINK_NOFOLLOW', 0x100], ['AT_EMPTY_PATH', 0x1000]],
 };
 
+/** Tracee's mem_prot_alert kinds (renders as its alert messages' names). */
+const MEM_PROT_ALERTS: Table = {
+  kind: 'enum',
+  values: [['MmapWX', 1], ['MprotectToX', 2], ['MprotectXToWX', 3], ['MprotectWXToX', 4]],
+};
+
+/** socket(2) types; SOCK_NONBLOCK/SOCK_CLOEXEC may be or-ed in. */
+const SOCKET_TYPES: Table = {
+  kind: 'enumFlags',
+  mask: 0xf,
+  values: [['SOCK_STREAM', 1], ['SOCK_DGRAM', 2], ['SOCK_RAW', 3], ['SOCK_RDM', 4], ['SOCK_SEQPACKET', 5], ['SOCK_DCCP', 6],
+    ['SOCK_PACKET', 10], ['SOCK_NONBLOCK', 0o4000], ['SOCK_CLOEXEC', 0o2000000]],
+};
+
 const TABLES: Record<ArgParser, Table> = {
   ptraceRequest: PTRACE_REQUESTS,
   openFlags: OPEN_FLAGS,
   memfdFlags: MEMFD_FLAGS,
   execFlags: EXEC_FLAGS,
+  memProtAlert: MEM_PROT_ALERTS,
+  socketType: SOCKET_TYPES,
 };
 
 /** Parses a named value ("PTRACE_TRACEME", "O_WRONLY|O_CREAT"); undefined if a name is unknown. */
@@ -74,6 +98,12 @@ export function renderNamedValue(parser: ArgParser, value: number): string {
   const table = TABLES[parser];
   if (table.kind === 'enum') {
     return table.values.find(([, v]) => v === value)?.[0] ?? String(value);
+  }
+  if (table.kind === 'enumFlags') {
+    const mask = table.mask!;
+    const base = table.values.find(([, v]) => v === (value & mask))?.[0] ?? String(value & mask);
+    const flags = table.values.filter(([, v]) => v > mask && (value & v) === v).map(([n]) => n);
+    return [base, ...flags].join('|');
   }
   const matched = new Set<string>();
   let rest = value;

@@ -146,6 +146,7 @@ function decodeValue(def: ArgDef, bytes: Uint8Array, options: DecodeOptions): un
     case 'string': return utf8.decode(bytes);
     case '[]byte': return Uint8Array.from(bytes);
     case 'SockAddr': return decodeSockAddr(bytes);
+    case '[]trace.HookedSymbolData': return parseJsonArg(def, bytes);
     case '[]string': return decodeStrings(def, bytes);
     case 'bool': need(1); return bytes[0] !== 0;
     case 'uint16': need(2); n = v.getUint16(0, true); break;
@@ -172,4 +173,12 @@ function decodeStrings(def: ArgDef, bytes: Uint8Array): string[] {
     at += 4 + len;
   }
   return out;
+}
+
+function parseJsonArg(def: ArgDef, bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(utf8.decode(bytes));
+  } catch (err) {
+    throw new EventFormatError(`argument ${def.name}: not JSON: ${(err as Error).message}`);
+  }
 }

@@ -180,6 +180,9 @@ function encodeArg(arg: ArgDef, value: unknown): Uint8Array | undefined {
     case '[]string':
       if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) throw fail('an array of strings');
       return encodeStrings(value as string[]);
+    case '[]trace.HookedSymbolData':
+      if (!Array.isArray(value)) throw fail('an array');
+      return utf8.encode(JSON.stringify(value));
     case 'SockAddr':
       if (typeof value !== 'object' || Array.isArray(value)) throw fail('a SockAddr object');
       return encodeSockAddr(value as Record<string, unknown>, fail);

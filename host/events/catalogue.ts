@@ -10,10 +10,12 @@
 /** Argument type names as Tracee v0.23+ prints them in event JSON. */
 export type ArgType =
   | 'int32' | 'uint32' | 'int64' | 'uint64' | 'uint16' | 'trace.Pointer' | 'bool'
-  | 'string' | '[]string' | '[]byte' | 'SockAddr';
+  | 'string' | '[]string' | '[]byte' | 'SockAddr'
+  /** Structured values kept as JSON text in the flat encoding (rare, never on a hot path). */
+  | '[]trace.HookedSymbolData';
 
 /** Named value tables used to parse/render flag and enum arguments. */
-export type ArgParser = 'ptraceRequest' | 'openFlags' | 'memfdFlags' | 'execFlags';
+export type ArgParser = 'ptraceRequest' | 'openFlags' | 'memfdFlags' | 'execFlags' | 'memProtAlert' | 'socketType';
 
 export interface ArgDef {
   readonly name: string;
@@ -22,7 +24,8 @@ export interface ArgDef {
   readonly parser?: ArgParser;
 }
 
-export type EventSource = 'syscall' | 'tracepoint' | 'signature';
+/** syscall: a syscall's entry/exit; tracepoint: a kernel tracepoint; derived: built from several probes. */
+export type EventSource = 'syscall' | 'tracepoint' | 'derived' | 'signature';
 
 export interface EventDef {
   readonly id: number;
@@ -52,19 +55,60 @@ const syscalls: EventDef[] = [
     args: [i32('dirfd'), str('pathname'), strs('argv'), strs('envp'), { name: 'flags', type: 'int32', parser: 'execFlags' }] },
 ];
 
-/** Non-syscall events start at 1000, as in Tracee. */
-const tracepoints: EventDef[] = [
+/**
+ * Non-syscall events start at 1000, as in Tracee. Names and arguments are
+ * Tracee's; the ids of derived events are ours (recorded events are matched
+ * by name). Tracee derives several of these from kprobes; here they come from
+ * syscall entry/exit and scheduler/cgroup tracepoints.
+ */
+const u16 = (name: string): ArgDef => ({ name, type: 'uint16' });
+const i64 = (name: string): ArgDef => ({ name, type: 'int64' });
+const bool = (name: string): ArgDef => ({ name, type: 'bool' });
+const bytes = (name: string): ArgDef => ({ name, type: '[]byte' });
+const sockaddr = (name: string): ArgDef => ({ name, type: 'SockAddr' });
+const openFlags = (name: string): ArgDef => ({ name, type: 'int32', parser: 'openFlags' });
+
+const derived: EventDef[] = [
   { id: 1002, name: 'sched_process_fork', source: 'tracepoint', sets: ['proc', 'proc_life'],
     args: [i32('parent_tid'), i32('parent_ns_tid'), i32('parent_pid'), i32('parent_ns_pid'),
       i32('child_tid'), i32('child_ns_tid'), i32('child_pid'), i32('child_ns_pid'), u64('start_time')] },
   { id: 1003, name: 'sched_process_exec', source: 'tracepoint', sets: ['default', 'proc', 'proc_life'],
-    args: [str('cmdpath'), str('pathname'), u32('dev'), u64('inode'), u64('ctime'),
-      { name: 'inode_mode', type: 'uint16' }, strs('argv'), str('prev_comm')] },
+    args: [str('cmdpath'), str('pathname'), u32('dev'), u64('inode'), u64('ctime'), u16('inode_mode'),
+      str('interpreter_pathname'), u32('interpreter_dev'), u64('interpreter_inode'), u64('interpreter_ctime'),
+      strs('argv'), str('interp'), u16('stdin_type'), str('stdin_path'), bool('invoked_from_kernel'),
+      str('prev_comm'), strs('env'), str('pwd')] },
   { id: 1004, name: 'sched_process_exit', source: 'tracepoint', sets: ['proc', 'proc_life'],
-    args: [{ name: 'exit_code', type: 'int64' }, { name: 'process_group_exit', type: 'bool' }] },
+    args: [i64('exit_code'), bool('process_group_exit')] },
+  { id: 1010, name: 'security_file_open', source: 'derived', sets: ['default', 'lsm_hooks', 'fs', 'fs_file_ops'],
+    args: [str('pathname'), openFlags('flags'), u32('dev'), u64('inode'), u64('ctime'), str('syscall_pathname')] },
+  { id: 1011, name: 'security_inode_rename', source: 'derived', sets: ['lsm_hooks', 'fs', 'fs_file_ops'],
+    args: [str('old_path'), str('new_path')] },
+  { id: 1012, name: 'security_inode_unlink', source: 'derived', sets: ['default', 'lsm_hooks', 'fs', 'fs_file_ops'],
+    args: [str('pathname'), u64('inode'), u32('dev'), u64('ctime')] },
+  { id: 1013, name: 'magic_write', source: 'derived', sets: ['fs'],
+    args: [str('pathname'), bytes('bytes'), u32('dev'), u64('inode')] },
+  { id: 1014, name: 'mem_prot_alert', source: 'derived', sets: ['proc', 'proc_mem'],
+    args: [{ name: 'alert', type: 'uint32', parser: 'memProtAlert' }, ptr('addr'), u64('len'), i32('prot'), i32('prev_prot'),
+      str('pathname'), u32('dev'), u64('inode'), u64('ctime')] },
+  { id: 1015, name: 'security_socket_connect', source: 'derived', sets: ['default', 'lsm_hooks', 'net', 'net_sock'],
+    args: [i32('sockfd'), { name: 'type', type: 'int32', parser: 'socketType' }, sockaddr('remote_addr')] },
+  { id: 1016, name: 'socket_dup', source: 'derived', sets: ['net', 'net_sock'],
+    args: [i32('oldfd'), i32('newfd'), sockaddr('remote_addr')] },
+  { id: 1017, name: 'security_sb_mount', source: 'derived', sets: ['default', 'lsm_hooks', 'fs'],
+    args: [str('dev_name'), str('path'), str('type'), u64('flags')] },
+  { id: 1018, name: 'module_load', source: 'derived', sets: ['default'],
+    args: [str('name'), str('version'), str('src_version'), str('pathname')] },
+  { id: 1019, name: 'cgroup_mkdir', source: 'tracepoint', sets: ['default'],
+    args: [u64('cgroup_id'), str('cgroup_path'), u32('hierarchy_id')] },
+  { id: 1020, name: 'cgroup_rmdir', source: 'tracepoint', sets: ['default'],
+    args: [u64('cgroup_id'), str('cgroup_path'), u32('hierarchy_id')] },
+  { id: 1021, name: 'hooked_syscall', source: 'derived', sets: ['default'],
+    args: [str('syscall'), str('address'), str('function'), str('owner')] },
+  { id: 1022, name: 'hooked_proc_fops', source: 'derived', sets: ['default'],
+    args: [{ name: 'hooked_fops_pointers', type: '[]trace.HookedSymbolData' }] },
 ];
 
-export const EVENTS: readonly EventDef[] = [...syscalls, ...tracepoints];
+export const EVENTS: readonly EventDef[] = [...syscalls, ...derived];
 
 /** Detections re-emitted as events get ids from this range (Tracee: 6000–6999). */
 export const SIGNATURE_EVENT_ID_BASE = 6000;

@@ -24,7 +24,8 @@ function cHeader(): string {
   const lines = [`/* ${STAMP} */`, '#pragma once', '', `#define TR_FLAT_VERSION ${FLAT_VERSION}`,
     `#define TR_BATCH_MAGIC 0x${BATCH_MAGIC.toString(16)}`, `#define TR_BATCH_HEADER_SIZE ${BATCH_HEADER_SIZE}`,
     `#define TR_CONTEXT_SIZE ${CONTEXT_SIZE}`, `#define TR_ARG_ENTRY_SIZE ${ARG_ENTRY_SIZE}`,
-    `#define TR_FLAG_CONTAINER_STARTED ${FLAG_CONTAINER_STARTED}`, `#define TR_FLAG_IS_COMPAT ${FLAG_IS_COMPAT}`, ''];
+    `#define TR_FLAG_CONTAINER_STARTED ${FLAG_CONTAINER_STARTED}`, `#define TR_FLAG_IS_COMPAT ${FLAG_IS_COMPAT}`,
+    `#define TR_MAX_EVENT_ARGS ${Math.max(...EVENTS.map((e) => e.args.length))} /* the most arguments any event has */`, ''];
   lines.push('enum tr_event_id {');
   for (const e of EVENTS) lines.push(`\tTR_EV_${upper(e.name)} = ${e.id},`);
   lines.push('};', '');
@@ -48,7 +49,7 @@ const AS_ACCESSORS: Record<ArgType, [ret: string, method: string]> = {
   'int32': ['i32', 'argI32'], 'uint32': ['u32', 'argU32'], 'int64': ['i64', 'argI64'], 'uint64': ['u64', 'argU64'],
   'uint16': ['u16', 'argU16'], 'trace.Pointer': ['u64', 'argU64'], 'bool': ['bool', 'argBool'],
   'string': ['Bytes', 'argBytes'], '[]byte': ['Bytes', 'argBytes'], '[]string': ['StringList', 'argStrings'],
-  'SockAddr': ['Bytes', 'argBytes'],
+  'SockAddr': ['Bytes', 'argBytes'], '[]trace.HookedSymbolData': ['Bytes', 'argBytes'],
 };
 
 function asModule(): string {

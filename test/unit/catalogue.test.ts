@@ -40,3 +40,10 @@ test('named argument values parse and render like Tracee parse-arguments', () =>
   assert.equal(renderNamedValue('openFlags', 0o4010001), 'O_WRONLY|O_SYNC');
   assert.equal(parseNamedValue('openFlags', renderNamedValue('openFlags', 0o101102)), 0o101102);
 });
+
+test('socket types render as Tracee does: the type, then its flags', () => {
+  assert.equal(renderNamedValue('socketType', 1 | 0o2000000), 'SOCK_STREAM|SOCK_CLOEXEC');
+  assert.equal(renderNamedValue('socketType', 3), 'SOCK_RAW');
+  assert.equal(parseNamedValue('socketType', 'SOCK_DGRAM|SOCK_NONBLOCK'), 2 | 0o4000);
+  assert.equal(renderNamedValue('memProtAlert', 4), 'MprotectWXToX');
+});

@@ -153,6 +153,8 @@ function onEvent(e: Event): void {
     .uint("ts", e.timestamp)
     .bool("container", e.isContainer)
     .str("literal", "Ünï")
+    .bool("viewArgs", p.endsWith(p.basename()) && p.startsWith(p.slice(0, 3)) && p.contains(p.slice(1, 4)) && p.equals(p.slice(0)))
+    .int("idxBase", p.indexOf(p.basename()))
     .emit();
 }
 `;
@@ -293,6 +295,8 @@ test('Bytes helpers on a long string and a long argv (views beyond the first are
   assert.equal(v.text, long);
   assert.equal(v.items, 3000n);
   assert.equal(v.firstStillValid, true);
+  assert.equal(v.viewArgs, true); // helpers given other views instead of literals
+  assert.equal(v.idxBase, BigInt(long.length - 1));
   assert.equal(v.hasHelp, false);
 });
 
@@ -315,6 +319,8 @@ test('string literals with non-ASCII characters are compared as UTF-8', async ()
   assert.equal(v.len, BigInt(Buffer.byteLength('/tmp/é✓😀')));
   assert.equal(v.base, 'é✓😀');
   assert.equal(v.text, '/tmp/é✓😀'); // toString decodes UTF-8
+  assert.equal(v.viewArgs, true);
+  assert.equal(v.idxBase, 5n);
   const w = values((await probe({ pathname: '/tmp/é✓😁' })).data);
   assert.equal(w.equalsUnicode, false);
 });

@@ -100,6 +100,32 @@ export namespace EventId {
   @inline export const sched_process_exec: u32 = 1003;
   // @ts-ignore: decorator
   @inline export const sched_process_exit: u32 = 1004;
+  // @ts-ignore: decorator
+  @inline export const security_file_open: u32 = 1010;
+  // @ts-ignore: decorator
+  @inline export const security_inode_rename: u32 = 1011;
+  // @ts-ignore: decorator
+  @inline export const security_inode_unlink: u32 = 1012;
+  // @ts-ignore: decorator
+  @inline export const magic_write: u32 = 1013;
+  // @ts-ignore: decorator
+  @inline export const mem_prot_alert: u32 = 1014;
+  // @ts-ignore: decorator
+  @inline export const security_socket_connect: u32 = 1015;
+  // @ts-ignore: decorator
+  @inline export const socket_dup: u32 = 1016;
+  // @ts-ignore: decorator
+  @inline export const security_sb_mount: u32 = 1017;
+  // @ts-ignore: decorator
+  @inline export const module_load: u32 = 1018;
+  // @ts-ignore: decorator
+  @inline export const cgroup_mkdir: u32 = 1019;
+  // @ts-ignore: decorator
+  @inline export const cgroup_rmdir: u32 = 1020;
+  // @ts-ignore: decorator
+  @inline export const hooked_syscall: u32 = 1021;
+  // @ts-ignore: decorator
+  @inline export const hooked_proc_fops: u32 = 1022;
 }
 
 /** The catalogue name of an event id ("" if unknown). */
@@ -112,6 +138,19 @@ export function eventName(id: u32): string {
     case 1002: return "sched_process_fork";
     case 1003: return "sched_process_exec";
     case 1004: return "sched_process_exit";
+    case 1010: return "security_file_open";
+    case 1011: return "security_inode_rename";
+    case 1012: return "security_inode_unlink";
+    case 1013: return "magic_write";
+    case 1014: return "mem_prot_alert";
+    case 1015: return "security_socket_connect";
+    case 1016: return "socket_dup";
+    case 1017: return "security_sb_mount";
+    case 1018: return "module_load";
+    case 1019: return "cgroup_mkdir";
+    case 1020: return "cgroup_rmdir";
+    case 1021: return "hooked_syscall";
+    case 1022: return "hooked_proc_fops";
   }
   return "";
 }
@@ -215,12 +254,42 @@ export namespace sched_process_exec {
   /** inode_mode: uint16 */
   // @ts-ignore: decorator
   @inline export function inode_mode(e: Event): u16 { return e.argU16(5); }
+  /** interpreter_pathname: string */
+  // @ts-ignore: decorator
+  @inline export function interpreter_pathname(e: Event): Bytes { return e.argBytes(6); }
+  /** interpreter_dev: uint32 */
+  // @ts-ignore: decorator
+  @inline export function interpreter_dev(e: Event): u32 { return e.argU32(7); }
+  /** interpreter_inode: uint64 */
+  // @ts-ignore: decorator
+  @inline export function interpreter_inode(e: Event): u64 { return e.argU64(8); }
+  /** interpreter_ctime: uint64 */
+  // @ts-ignore: decorator
+  @inline export function interpreter_ctime(e: Event): u64 { return e.argU64(9); }
   /** argv: []string */
   // @ts-ignore: decorator
-  @inline export function argv(e: Event): StringList { return e.argStrings(6); }
+  @inline export function argv(e: Event): StringList { return e.argStrings(10); }
+  /** interp: string */
+  // @ts-ignore: decorator
+  @inline export function interp(e: Event): Bytes { return e.argBytes(11); }
+  /** stdin_type: uint16 */
+  // @ts-ignore: decorator
+  @inline export function stdin_type(e: Event): u16 { return e.argU16(12); }
+  /** stdin_path: string */
+  // @ts-ignore: decorator
+  @inline export function stdin_path(e: Event): Bytes { return e.argBytes(13); }
+  /** invoked_from_kernel: bool */
+  // @ts-ignore: decorator
+  @inline export function invoked_from_kernel(e: Event): bool { return e.argBool(14); }
   /** prev_comm: string */
   // @ts-ignore: decorator
-  @inline export function prev_comm(e: Event): Bytes { return e.argBytes(7); }
+  @inline export function prev_comm(e: Event): Bytes { return e.argBytes(15); }
+  /** env: []string */
+  // @ts-ignore: decorator
+  @inline export function env(e: Event): StringList { return e.argStrings(16); }
+  /** pwd: string */
+  // @ts-ignore: decorator
+  @inline export function pwd(e: Event): Bytes { return e.argBytes(17); }
 }
 export namespace sched_process_exit {
   /** exit_code: int64 */
@@ -229,4 +298,180 @@ export namespace sched_process_exit {
   /** process_group_exit: bool */
   // @ts-ignore: decorator
   @inline export function process_group_exit(e: Event): bool { return e.argBool(1); }
+}
+export namespace security_file_open {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(1); }
+  /** dev: uint32 */
+  // @ts-ignore: decorator
+  @inline export function dev(e: Event): u32 { return e.argU32(2); }
+  /** inode: uint64 */
+  // @ts-ignore: decorator
+  @inline export function inode(e: Event): u64 { return e.argU64(3); }
+  /** ctime: uint64 */
+  // @ts-ignore: decorator
+  @inline export function ctime(e: Event): u64 { return e.argU64(4); }
+  /** syscall_pathname: string */
+  // @ts-ignore: decorator
+  @inline export function syscall_pathname(e: Event): Bytes { return e.argBytes(5); }
+}
+export namespace security_inode_rename {
+  /** old_path: string */
+  // @ts-ignore: decorator
+  @inline export function old_path(e: Event): Bytes { return e.argBytes(0); }
+  /** new_path: string */
+  // @ts-ignore: decorator
+  @inline export function new_path(e: Event): Bytes { return e.argBytes(1); }
+}
+export namespace security_inode_unlink {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** inode: uint64 */
+  // @ts-ignore: decorator
+  @inline export function inode(e: Event): u64 { return e.argU64(1); }
+  /** dev: uint32 */
+  // @ts-ignore: decorator
+  @inline export function dev(e: Event): u32 { return e.argU32(2); }
+  /** ctime: uint64 */
+  // @ts-ignore: decorator
+  @inline export function ctime(e: Event): u64 { return e.argU64(3); }
+}
+export namespace magic_write {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** bytes: []byte */
+  // @ts-ignore: decorator
+  @inline export function bytes(e: Event): Bytes { return e.argBytes(1); }
+  /** dev: uint32 */
+  // @ts-ignore: decorator
+  @inline export function dev(e: Event): u32 { return e.argU32(2); }
+  /** inode: uint64 */
+  // @ts-ignore: decorator
+  @inline export function inode(e: Event): u64 { return e.argU64(3); }
+}
+export namespace mem_prot_alert {
+  /** alert: uint32 */
+  // @ts-ignore: decorator
+  @inline export function alert(e: Event): u32 { return e.argU32(0); }
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(1); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(2); }
+  /** prot: int32 */
+  // @ts-ignore: decorator
+  @inline export function prot(e: Event): i32 { return e.argI32(3); }
+  /** prev_prot: int32 */
+  // @ts-ignore: decorator
+  @inline export function prev_prot(e: Event): i32 { return e.argI32(4); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(5); }
+  /** dev: uint32 */
+  // @ts-ignore: decorator
+  @inline export function dev(e: Event): u32 { return e.argU32(6); }
+  /** inode: uint64 */
+  // @ts-ignore: decorator
+  @inline export function inode(e: Event): u64 { return e.argU64(7); }
+  /** ctime: uint64 */
+  // @ts-ignore: decorator
+  @inline export function ctime(e: Event): u64 { return e.argU64(8); }
+}
+export namespace security_socket_connect {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** type: int32 */
+  // @ts-ignore: decorator
+  @inline export function type(e: Event): i32 { return e.argI32(1); }
+  /** remote_addr: SockAddr */
+  // @ts-ignore: decorator
+  @inline export function remote_addr(e: Event): Bytes { return e.argBytes(2); }
+}
+export namespace socket_dup {
+  /** oldfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function oldfd(e: Event): i32 { return e.argI32(0); }
+  /** newfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function newfd(e: Event): i32 { return e.argI32(1); }
+  /** remote_addr: SockAddr */
+  // @ts-ignore: decorator
+  @inline export function remote_addr(e: Event): Bytes { return e.argBytes(2); }
+}
+export namespace security_sb_mount {
+  /** dev_name: string */
+  // @ts-ignore: decorator
+  @inline export function dev_name(e: Event): Bytes { return e.argBytes(0); }
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(1); }
+  /** type: string */
+  // @ts-ignore: decorator
+  @inline export function type(e: Event): Bytes { return e.argBytes(2); }
+  /** flags: uint64 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u64 { return e.argU64(3); }
+}
+export namespace module_load {
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(0); }
+  /** version: string */
+  // @ts-ignore: decorator
+  @inline export function version(e: Event): Bytes { return e.argBytes(1); }
+  /** src_version: string */
+  // @ts-ignore: decorator
+  @inline export function src_version(e: Event): Bytes { return e.argBytes(2); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(3); }
+}
+export namespace cgroup_mkdir {
+  /** cgroup_id: uint64 */
+  // @ts-ignore: decorator
+  @inline export function cgroup_id(e: Event): u64 { return e.argU64(0); }
+  /** cgroup_path: string */
+  // @ts-ignore: decorator
+  @inline export function cgroup_path(e: Event): Bytes { return e.argBytes(1); }
+  /** hierarchy_id: uint32 */
+  // @ts-ignore: decorator
+  @inline export function hierarchy_id(e: Event): u32 { return e.argU32(2); }
+}
+export namespace cgroup_rmdir {
+  /** cgroup_id: uint64 */
+  // @ts-ignore: decorator
+  @inline export function cgroup_id(e: Event): u64 { return e.argU64(0); }
+  /** cgroup_path: string */
+  // @ts-ignore: decorator
+  @inline export function cgroup_path(e: Event): Bytes { return e.argBytes(1); }
+  /** hierarchy_id: uint32 */
+  // @ts-ignore: decorator
+  @inline export function hierarchy_id(e: Event): u32 { return e.argU32(2); }
+}
+export namespace hooked_syscall {
+  /** syscall: string */
+  // @ts-ignore: decorator
+  @inline export function syscall(e: Event): Bytes { return e.argBytes(0); }
+  /** address: string */
+  // @ts-ignore: decorator
+  @inline export function address(e: Event): Bytes { return e.argBytes(1); }
+  /** function: string */
+  // @ts-ignore: decorator
+  @inline export function function(e: Event): Bytes { return e.argBytes(2); }
+  /** owner: string */
+  // @ts-ignore: decorator
+  @inline export function owner(e: Event): Bytes { return e.argBytes(3); }
+}
+export namespace hooked_proc_fops {
+  /** hooked_fops_pointers: []trace.HookedSymbolData */
+  // @ts-ignore: decorator
+  @inline export function hooked_fops_pointers(e: Event): Bytes { return e.argBytes(0); }
 }
