@@ -48,12 +48,21 @@ export interface BuildResult {
   readonly warnings: BuildError[];
 }
 
+/** Builds run one at a time: asc and binaryen keep process-wide state. */
+let queue: Promise<unknown> = Promise.resolve();
+
 /**
  * Builds every signature found under `srcDir` (see find-signatures.ts for the
- * layouts) into `outDir`. Throws InvalidArgumentError only if `srcDir` does
- * not exist; everything else is reported in the result.
+ * layouts) into `outDir`. Throws InvalidArgumentError if `srcDir` does not
+ * exist or holds no signature; everything else is reported in the result.
  */
-export async function buildBundles(srcDir: string, outDir: string, options: BuildOptions = {}): Promise<BuildResult> {
+export function buildBundles(srcDir: string, outDir: string, options: BuildOptions = {}): Promise<BuildResult> {
+  const run = queue.then(() => build(srcDir, outDir, options));
+  queue = run.catch(() => {});
+  return run;
+}
+
+async function build(srcDir: string, outDir: string, options: BuildOptions): Promise<BuildResult> {
   const sources = await findSignatures(srcDir);
   const result: BuildResult = { built: [], errors: [], warnings: [] };
   await mkdir(outDir, { recursive: true });

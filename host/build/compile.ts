@@ -5,9 +5,9 @@
  * asc compiles a generated entry file placed next to the signature (it never
  * exists on disk): it imports the signature for its registration side effect
  * and re-exports the SDK's ABI exports, so signature files hold only
- * metadata and logic. Files are read through a hook that serves the entry,
- * maps `<root>/sdk` to the bundled SDK when the root has none, and records
- * nothing else. Diagnostics are mapped back to real files.
+ * metadata and logic. Files are read through a hook that serves the entry and
+ * maps `<root>/sdk` to the bundled SDK when the root has none; diagnostics are
+ * mapped back to the real files, with line and column.
  *
  * Compiler options come from the project's asconfig.json (runtime, -O3; see
  * the comment there for why the incremental runtime), overridable per build.

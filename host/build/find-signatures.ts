@@ -18,6 +18,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../errors.ts';
+import { displayPath } from './build-error.ts';
 
 /** The SDK shipped with tracee-ts. */
 export const BUNDLED_SDK = fileURLToPath(new URL('../../signatures-as/sdk', import.meta.url));
@@ -49,6 +50,7 @@ export async function findSignatures(src: string): Promise<SignatureSources> {
     .filter((d) => d.isFile() && isSignatureFile(d.name))
     .map((d) => path.join(listDir, d.name))
     .sort();
+  if (files.length === 0) throw new InvalidArgumentError(`build: no signature files (*.ts) in ${displayPath(listDir)}`);
   const sdkDir = path.join(root, 'sdk');
   return { root, sdkDir, sdkSource: existsSync(sdkDir) ? sdkDir : BUNDLED_SDK, files };
 }

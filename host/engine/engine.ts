@@ -42,6 +42,7 @@ interface Selector {
 export interface BundleStatus {
   id: string;
   name: string;
+  severity: number | string;
   findings: number;
   disabled: string | null;
 }
@@ -83,7 +84,10 @@ export class Engine {
   }
 
   bundles(): BundleStatus[] {
-    return this.slots.map((s) => ({ id: s.bundle.metadata.id, name: s.bundle.name, findings: s.findings, disabled: s.disabled }));
+    return this.slots.map((s) => ({
+      id: s.bundle.metadata.id, name: s.bundle.name, severity: (s.bundle.metadata.properties.Severity as number | string) ?? '',
+      findings: s.findings, disabled: s.disabled,
+    }));
   }
 
   /** Runs every interested bundle on the batch; returns the findings in event order. */

@@ -128,6 +128,13 @@ test('paths inside the working directory are printed relative to it', async () =
   }
 });
 
+test('a source without signatures is an invalid argument, not an empty success', async () => {
+  const empty = path.join(dir, 'empty');
+  await mkdir(empty, { recursive: true });
+  await assert.rejects(buildBundles(empty, path.join(empty, 'out')), { code: 'TRC_ERR_INVALID_ARGUMENT' });
+  await assert.rejects(buildBundles(path.join(dir, 'missing'), path.join(empty, 'out')), { code: 'TRC_ERR_INVALID_ARGUMENT' });
+});
+
 test('signatures the host would refuse are reported at their register() call', async () => {
   const root = await signatureDir('refused', {
     'unknown_event.ts': `${HEADER}\nregister(new Metadata("X-2", "1", "U", "u", "d").select(4242), onEvent);\nfunction onEvent(e: Event): void { emit(e); }\n`,
