@@ -33,7 +33,7 @@ type Name = (typeof METRIC_NAMES)[number];
 
 export function createRegistry(sources: MetricSources): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'tracee_ts_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'tracee_ts_' });
   const counter = (name: Name, help: string, read: () => number) => {
     new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
   };

@@ -22,7 +22,7 @@ test('the Grafana dashboard is importable: datasource variable, no hard-coded da
 });
 
 test('every metric the dashboard queries is one tracee-ts exports', () => {
-  const exported = new Set<string>([...METRIC_NAMES, 'tracee_ts_process_process_cpu_seconds_total', 'tracee_ts_process_process_resident_memory_bytes']);
+  const exported = new Set<string>([...METRIC_NAMES, 'tracee_ts_process_cpu_seconds_total', 'tracee_ts_process_resident_memory_bytes']);
   const queried = new Set<string>();
   for (const p of dashboard.panels) for (const t of p.targets) for (const m of t.expr.match(/tracee_[a-z_]+/g) ?? []) queried.add(m);
   for (const v of dashboard.templating.list) for (const m of String(v.query).match(/tracee_[a-z_]+/g) ?? []) queried.add(m);
