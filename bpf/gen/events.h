@@ -11,10 +11,380 @@
 #define TR_MAX_EVENT_ARGS 18 /* the most arguments any event has */
 
 enum tr_event_id {
+	TR_EV_READ = 0,
+	TR_EV_WRITE = 1,
+	TR_EV_OPEN = 2,
+	TR_EV_CLOSE = 3,
+	TR_EV_STAT = 4,
+	TR_EV_FSTAT = 5,
+	TR_EV_LSTAT = 6,
+	TR_EV_POLL = 7,
+	TR_EV_LSEEK = 8,
+	TR_EV_MMAP = 9,
+	TR_EV_MPROTECT = 10,
+	TR_EV_MUNMAP = 11,
+	TR_EV_BRK = 12,
+	TR_EV_RT_SIGACTION = 13,
+	TR_EV_RT_SIGPROCMASK = 14,
+	TR_EV_RT_SIGRETURN = 15,
+	TR_EV_IOCTL = 16,
+	TR_EV_PREAD64 = 17,
+	TR_EV_PWRITE64 = 18,
+	TR_EV_READV = 19,
+	TR_EV_WRITEV = 20,
+	TR_EV_ACCESS = 21,
+	TR_EV_PIPE = 22,
+	TR_EV_SELECT = 23,
+	TR_EV_SCHED_YIELD = 24,
+	TR_EV_MREMAP = 25,
+	TR_EV_MSYNC = 26,
+	TR_EV_MINCORE = 27,
+	TR_EV_MADVISE = 28,
+	TR_EV_SHMGET = 29,
+	TR_EV_SHMAT = 30,
+	TR_EV_SHMCTL = 31,
+	TR_EV_DUP = 32,
+	TR_EV_DUP2 = 33,
+	TR_EV_PAUSE = 34,
+	TR_EV_NANOSLEEP = 35,
+	TR_EV_GETITIMER = 36,
+	TR_EV_ALARM = 37,
+	TR_EV_SETITIMER = 38,
+	TR_EV_GETPID = 39,
+	TR_EV_SENDFILE = 40,
+	TR_EV_SOCKET = 41,
+	TR_EV_CONNECT = 42,
+	TR_EV_ACCEPT = 43,
+	TR_EV_SENDTO = 44,
+	TR_EV_RECVFROM = 45,
+	TR_EV_SENDMSG = 46,
+	TR_EV_RECVMSG = 47,
+	TR_EV_SHUTDOWN = 48,
+	TR_EV_BIND = 49,
+	TR_EV_LISTEN = 50,
+	TR_EV_GETSOCKNAME = 51,
+	TR_EV_GETPEERNAME = 52,
+	TR_EV_SOCKETPAIR = 53,
+	TR_EV_SETSOCKOPT = 54,
+	TR_EV_GETSOCKOPT = 55,
+	TR_EV_CLONE = 56,
+	TR_EV_FORK = 57,
+	TR_EV_VFORK = 58,
 	TR_EV_EXECVE = 59,
+	TR_EV_EXIT = 60,
+	TR_EV_WAIT4 = 61,
+	TR_EV_KILL = 62,
+	TR_EV_UNAME = 63,
+	TR_EV_SEMGET = 64,
+	TR_EV_SEMOP = 65,
+	TR_EV_SEMCTL = 66,
+	TR_EV_SHMDT = 67,
+	TR_EV_MSGGET = 68,
+	TR_EV_MSGSND = 69,
+	TR_EV_MSGRCV = 70,
+	TR_EV_MSGCTL = 71,
+	TR_EV_FCNTL = 72,
+	TR_EV_FLOCK = 73,
+	TR_EV_FSYNC = 74,
+	TR_EV_FDATASYNC = 75,
+	TR_EV_TRUNCATE = 76,
+	TR_EV_FTRUNCATE = 77,
+	TR_EV_GETDENTS = 78,
+	TR_EV_GETCWD = 79,
+	TR_EV_CHDIR = 80,
+	TR_EV_FCHDIR = 81,
+	TR_EV_RENAME = 82,
+	TR_EV_MKDIR = 83,
+	TR_EV_RMDIR = 84,
+	TR_EV_CREAT = 85,
+	TR_EV_LINK = 86,
+	TR_EV_UNLINK = 87,
+	TR_EV_SYMLINK = 88,
+	TR_EV_READLINK = 89,
+	TR_EV_CHMOD = 90,
+	TR_EV_FCHMOD = 91,
+	TR_EV_CHOWN = 92,
+	TR_EV_FCHOWN = 93,
+	TR_EV_LCHOWN = 94,
+	TR_EV_UMASK = 95,
+	TR_EV_GETTIMEOFDAY = 96,
+	TR_EV_GETRLIMIT = 97,
+	TR_EV_GETRUSAGE = 98,
+	TR_EV_SYSINFO = 99,
+	TR_EV_TIMES = 100,
 	TR_EV_PTRACE = 101,
+	TR_EV_GETUID = 102,
+	TR_EV_SYSLOG = 103,
+	TR_EV_GETGID = 104,
+	TR_EV_SETUID = 105,
+	TR_EV_SETGID = 106,
+	TR_EV_GETEUID = 107,
+	TR_EV_GETEGID = 108,
+	TR_EV_SETPGID = 109,
+	TR_EV_GETPPID = 110,
+	TR_EV_GETPGRP = 111,
+	TR_EV_SETSID = 112,
+	TR_EV_SETREUID = 113,
+	TR_EV_SETREGID = 114,
+	TR_EV_GETGROUPS = 115,
+	TR_EV_SETGROUPS = 116,
+	TR_EV_SETRESUID = 117,
+	TR_EV_GETRESUID = 118,
+	TR_EV_SETRESGID = 119,
+	TR_EV_GETRESGID = 120,
+	TR_EV_GETPGID = 121,
+	TR_EV_SETFSUID = 122,
+	TR_EV_SETFSGID = 123,
+	TR_EV_GETSID = 124,
+	TR_EV_CAPGET = 125,
+	TR_EV_CAPSET = 126,
+	TR_EV_RT_SIGPENDING = 127,
+	TR_EV_RT_SIGTIMEDWAIT = 128,
+	TR_EV_RT_SIGQUEUEINFO = 129,
+	TR_EV_RT_SIGSUSPEND = 130,
+	TR_EV_SIGALTSTACK = 131,
+	TR_EV_UTIME = 132,
+	TR_EV_MKNOD = 133,
+	TR_EV_USELIB = 134,
+	TR_EV_PERSONALITY = 135,
+	TR_EV_USTAT = 136,
+	TR_EV_STATFS = 137,
+	TR_EV_FSTATFS = 138,
+	TR_EV_SYSFS = 139,
+	TR_EV_GETPRIORITY = 140,
+	TR_EV_SETPRIORITY = 141,
+	TR_EV_SCHED_SETPARAM = 142,
+	TR_EV_SCHED_GETPARAM = 143,
+	TR_EV_SCHED_SETSCHEDULER = 144,
+	TR_EV_SCHED_GETSCHEDULER = 145,
+	TR_EV_SCHED_GET_PRIORITY_MAX = 146,
+	TR_EV_SCHED_GET_PRIORITY_MIN = 147,
+	TR_EV_SCHED_RR_GET_INTERVAL = 148,
+	TR_EV_MLOCK = 149,
+	TR_EV_MUNLOCK = 150,
+	TR_EV_MLOCKALL = 151,
+	TR_EV_MUNLOCKALL = 152,
+	TR_EV_VHANGUP = 153,
+	TR_EV_MODIFY_LDT = 154,
+	TR_EV_PIVOT_ROOT = 155,
+	TR_EV_SYSCTL = 156,
+	TR_EV_PRCTL = 157,
+	TR_EV_ARCH_PRCTL = 158,
+	TR_EV_ADJTIMEX = 159,
+	TR_EV_SETRLIMIT = 160,
+	TR_EV_CHROOT = 161,
+	TR_EV_SYNC = 162,
+	TR_EV_ACCT = 163,
+	TR_EV_SETTIMEOFDAY = 164,
+	TR_EV_MOUNT = 165,
+	TR_EV_UMOUNT2 = 166,
+	TR_EV_SWAPON = 167,
+	TR_EV_SWAPOFF = 168,
+	TR_EV_REBOOT = 169,
+	TR_EV_SETHOSTNAME = 170,
+	TR_EV_SETDOMAINNAME = 171,
+	TR_EV_IOPL = 172,
+	TR_EV_IOPERM = 173,
+	TR_EV_CREATE_MODULE = 174,
+	TR_EV_INIT_MODULE = 175,
+	TR_EV_DELETE_MODULE = 176,
+	TR_EV_GET_KERNEL_SYMS = 177,
+	TR_EV_QUERY_MODULE = 178,
+	TR_EV_QUOTACTL = 179,
+	TR_EV_NFSSERVCTL = 180,
+	TR_EV_GETPMSG = 181,
+	TR_EV_PUTPMSG = 182,
+	TR_EV_AFS = 183,
+	TR_EV_TUXCALL = 184,
+	TR_EV_SECURITY = 185,
+	TR_EV_GETTID = 186,
+	TR_EV_READAHEAD = 187,
+	TR_EV_SETXATTR = 188,
+	TR_EV_LSETXATTR = 189,
+	TR_EV_FSETXATTR = 190,
+	TR_EV_GETXATTR = 191,
+	TR_EV_LGETXATTR = 192,
+	TR_EV_FGETXATTR = 193,
+	TR_EV_LISTXATTR = 194,
+	TR_EV_LLISTXATTR = 195,
+	TR_EV_FLISTXATTR = 196,
+	TR_EV_REMOVEXATTR = 197,
+	TR_EV_LREMOVEXATTR = 198,
+	TR_EV_FREMOVEXATTR = 199,
+	TR_EV_TKILL = 200,
+	TR_EV_TIME = 201,
+	TR_EV_FUTEX = 202,
+	TR_EV_SCHED_SETAFFINITY = 203,
+	TR_EV_SCHED_GETAFFINITY = 204,
+	TR_EV_SET_THREAD_AREA = 205,
+	TR_EV_IO_SETUP = 206,
+	TR_EV_IO_DESTROY = 207,
+	TR_EV_IO_GETEVENTS = 208,
+	TR_EV_IO_SUBMIT = 209,
+	TR_EV_IO_CANCEL = 210,
+	TR_EV_GET_THREAD_AREA = 211,
+	TR_EV_LOOKUP_DCOOKIE = 212,
+	TR_EV_EPOLL_CREATE = 213,
+	TR_EV_EPOLL_CTL_OLD = 214,
+	TR_EV_EPOLL_WAIT_OLD = 215,
+	TR_EV_REMAP_FILE_PAGES = 216,
+	TR_EV_GETDENTS64 = 217,
+	TR_EV_SET_TID_ADDRESS = 218,
+	TR_EV_RESTART_SYSCALL = 219,
+	TR_EV_SEMTIMEDOP = 220,
+	TR_EV_FADVISE64 = 221,
+	TR_EV_TIMER_CREATE = 222,
+	TR_EV_TIMER_SETTIME = 223,
+	TR_EV_TIMER_GETTIME = 224,
+	TR_EV_TIMER_GETOVERRUN = 225,
+	TR_EV_TIMER_DELETE = 226,
+	TR_EV_CLOCK_SETTIME = 227,
+	TR_EV_CLOCK_GETTIME = 228,
+	TR_EV_CLOCK_GETRES = 229,
+	TR_EV_CLOCK_NANOSLEEP = 230,
+	TR_EV_EXIT_GROUP = 231,
+	TR_EV_EPOLL_WAIT = 232,
+	TR_EV_EPOLL_CTL = 233,
+	TR_EV_TGKILL = 234,
+	TR_EV_UTIMES = 235,
+	TR_EV_VSERVER = 236,
+	TR_EV_MBIND = 237,
+	TR_EV_SET_MEMPOLICY = 238,
+	TR_EV_GET_MEMPOLICY = 239,
+	TR_EV_MQ_OPEN = 240,
+	TR_EV_MQ_UNLINK = 241,
+	TR_EV_MQ_TIMEDSEND = 242,
+	TR_EV_MQ_TIMEDRECEIVE = 243,
+	TR_EV_MQ_NOTIFY = 244,
+	TR_EV_MQ_GETSETATTR = 245,
+	TR_EV_KEXEC_LOAD = 246,
+	TR_EV_WAITID = 247,
+	TR_EV_ADD_KEY = 248,
+	TR_EV_REQUEST_KEY = 249,
+	TR_EV_KEYCTL = 250,
+	TR_EV_IOPRIO_SET = 251,
+	TR_EV_IOPRIO_GET = 252,
+	TR_EV_INOTIFY_INIT = 253,
+	TR_EV_INOTIFY_ADD_WATCH = 254,
+	TR_EV_INOTIFY_RM_WATCH = 255,
+	TR_EV_MIGRATE_PAGES = 256,
+	TR_EV_OPENAT = 257,
+	TR_EV_MKDIRAT = 258,
+	TR_EV_MKNODAT = 259,
+	TR_EV_FCHOWNAT = 260,
+	TR_EV_FUTIMESAT = 261,
+	TR_EV_NEWFSTATAT = 262,
+	TR_EV_UNLINKAT = 263,
+	TR_EV_RENAMEAT = 264,
+	TR_EV_LINKAT = 265,
+	TR_EV_SYMLINKAT = 266,
+	TR_EV_READLINKAT = 267,
+	TR_EV_FCHMODAT = 268,
+	TR_EV_FACCESSAT = 269,
+	TR_EV_PSELECT6 = 270,
+	TR_EV_PPOLL = 271,
+	TR_EV_UNSHARE = 272,
+	TR_EV_SET_ROBUST_LIST = 273,
+	TR_EV_GET_ROBUST_LIST = 274,
+	TR_EV_SPLICE = 275,
+	TR_EV_TEE = 276,
+	TR_EV_SYNC_FILE_RANGE = 277,
+	TR_EV_VMSPLICE = 278,
+	TR_EV_MOVE_PAGES = 279,
+	TR_EV_UTIMENSAT = 280,
+	TR_EV_EPOLL_PWAIT = 281,
+	TR_EV_SIGNALFD = 282,
+	TR_EV_TIMERFD_CREATE = 283,
+	TR_EV_EVENTFD = 284,
+	TR_EV_FALLOCATE = 285,
+	TR_EV_TIMERFD_SETTIME = 286,
+	TR_EV_TIMERFD_GETTIME = 287,
+	TR_EV_ACCEPT4 = 288,
+	TR_EV_SIGNALFD4 = 289,
+	TR_EV_EVENTFD2 = 290,
+	TR_EV_EPOLL_CREATE1 = 291,
+	TR_EV_DUP3 = 292,
+	TR_EV_PIPE2 = 293,
+	TR_EV_INOTIFY_INIT1 = 294,
+	TR_EV_PREADV = 295,
+	TR_EV_PWRITEV = 296,
+	TR_EV_RT_TGSIGQUEUEINFO = 297,
+	TR_EV_PERF_EVENT_OPEN = 298,
+	TR_EV_RECVMMSG = 299,
+	TR_EV_FANOTIFY_INIT = 300,
+	TR_EV_FANOTIFY_MARK = 301,
+	TR_EV_PRLIMIT64 = 302,
+	TR_EV_NAME_TO_HANDLE_AT = 303,
+	TR_EV_OPEN_BY_HANDLE_AT = 304,
+	TR_EV_CLOCK_ADJTIME = 305,
+	TR_EV_SYNCFS = 306,
+	TR_EV_SENDMMSG = 307,
+	TR_EV_SETNS = 308,
+	TR_EV_GETCPU = 309,
+	TR_EV_PROCESS_VM_READV = 310,
+	TR_EV_PROCESS_VM_WRITEV = 311,
+	TR_EV_KCMP = 312,
+	TR_EV_FINIT_MODULE = 313,
+	TR_EV_SCHED_SETATTR = 314,
+	TR_EV_SCHED_GETATTR = 315,
+	TR_EV_RENAMEAT2 = 316,
+	TR_EV_SECCOMP = 317,
+	TR_EV_GETRANDOM = 318,
 	TR_EV_MEMFD_CREATE = 319,
+	TR_EV_KEXEC_FILE_LOAD = 320,
+	TR_EV_BPF = 321,
 	TR_EV_EXECVEAT = 322,
+	TR_EV_USERFAULTFD = 323,
+	TR_EV_MEMBARRIER = 324,
+	TR_EV_MLOCK2 = 325,
+	TR_EV_COPY_FILE_RANGE = 326,
+	TR_EV_PREADV2 = 327,
+	TR_EV_PWRITEV2 = 328,
+	TR_EV_PKEY_MPROTECT = 329,
+	TR_EV_PKEY_ALLOC = 330,
+	TR_EV_PKEY_FREE = 331,
+	TR_EV_STATX = 332,
+	TR_EV_IO_PGETEVENTS = 333,
+	TR_EV_RSEQ = 334,
+	TR_EV_PIDFD_SEND_SIGNAL = 424,
+	TR_EV_IO_URING_SETUP = 425,
+	TR_EV_IO_URING_ENTER = 426,
+	TR_EV_IO_URING_REGISTER = 427,
+	TR_EV_OPEN_TREE = 428,
+	TR_EV_MOVE_MOUNT = 429,
+	TR_EV_FSOPEN = 430,
+	TR_EV_FSCONFIG = 431,
+	TR_EV_FSMOUNT = 432,
+	TR_EV_FSPICK = 433,
+	TR_EV_PIDFD_OPEN = 434,
+	TR_EV_CLONE3 = 435,
+	TR_EV_CLOSE_RANGE = 436,
+	TR_EV_OPENAT2 = 437,
+	TR_EV_PIDFD_GETFD = 438,
+	TR_EV_FACCESSAT2 = 439,
+	TR_EV_PROCESS_MADVISE = 440,
+	TR_EV_EPOLL_PWAIT2 = 441,
+	TR_EV_MOUNT_SETATTR = 442,
+	TR_EV_QUOTACTL_FD = 443,
+	TR_EV_LANDLOCK_CREATE_RULESET = 444,
+	TR_EV_LANDLOCK_ADD_RULE = 445,
+	TR_EV_LANDLOCK_RESTRICT_SELF = 446,
+	TR_EV_MEMFD_SECRET = 447,
+	TR_EV_PROCESS_MRELEASE = 448,
+	TR_EV_FUTEX_WAITV = 449,
+	TR_EV_SET_MEMPOLICY_HOME_NODE = 450,
+	TR_EV_CACHESTAT = 451,
+	TR_EV_FCHMODAT2 = 452,
+	TR_EV_MAP_SHADOW_STACK = 453,
+	TR_EV_FUTEX_WAKE = 454,
+	TR_EV_FUTEX_WAIT = 455,
+	TR_EV_FUTEX_REQUEUE = 456,
+	TR_EV_STATMOUNT = 457,
+	TR_EV_LISTMOUNT = 458,
+	TR_EV_LSM_GET_SELF_ATTR = 459,
+	TR_EV_LSM_SET_SELF_ATTR = 460,
+	TR_EV_LSM_LIST_MODULES = 461,
+	TR_EV_MSEAL = 462,
 	TR_EV_SCHED_PROCESS_FORK = 1002,
 	TR_EV_SCHED_PROCESS_EXEC = 1003,
 	TR_EV_SCHED_PROCESS_EXIT = 1004,
@@ -33,24 +403,1406 @@ enum tr_event_id {
 	TR_EV_HOOKED_PROC_FOPS = 1022,
 };
 
+#define TR_EV_READ_ARGS 3
+#define TR_ARG_READ_FD 0 /* int32 */
+#define TR_ARG_READ_BUF 1 /* trace.Pointer */
+#define TR_ARG_READ_COUNT 2 /* uint64 */
+#define TR_EV_WRITE_ARGS 3
+#define TR_ARG_WRITE_FD 0 /* int32 */
+#define TR_ARG_WRITE_BUF 1 /* trace.Pointer */
+#define TR_ARG_WRITE_COUNT 2 /* uint64 */
+#define TR_EV_OPEN_ARGS 3
+#define TR_ARG_OPEN_PATHNAME 0 /* string */
+#define TR_ARG_OPEN_FLAGS 1 /* int32 */
+#define TR_ARG_OPEN_MODE 2 /* uint16 */
+#define TR_EV_CLOSE_ARGS 1
+#define TR_ARG_CLOSE_FD 0 /* int32 */
+#define TR_EV_STAT_ARGS 2
+#define TR_ARG_STAT_PATHNAME 0 /* string */
+#define TR_ARG_STAT_STATBUF 1 /* trace.Pointer */
+#define TR_EV_FSTAT_ARGS 2
+#define TR_ARG_FSTAT_FD 0 /* int32 */
+#define TR_ARG_FSTAT_STATBUF 1 /* trace.Pointer */
+#define TR_EV_LSTAT_ARGS 2
+#define TR_ARG_LSTAT_PATHNAME 0 /* string */
+#define TR_ARG_LSTAT_STATBUF 1 /* trace.Pointer */
+#define TR_EV_POLL_ARGS 3
+#define TR_ARG_POLL_FDS 0 /* trace.Pointer */
+#define TR_ARG_POLL_NFDS 1 /* uint32 */
+#define TR_ARG_POLL_TIMEOUT 2 /* int32 */
+#define TR_EV_LSEEK_ARGS 3
+#define TR_ARG_LSEEK_FD 0 /* int32 */
+#define TR_ARG_LSEEK_OFFSET 1 /* int64 */
+#define TR_ARG_LSEEK_WHENCE 2 /* uint32 */
+#define TR_EV_MMAP_ARGS 6
+#define TR_ARG_MMAP_ADDR 0 /* trace.Pointer */
+#define TR_ARG_MMAP_LENGTH 1 /* uint64 */
+#define TR_ARG_MMAP_PROT 2 /* int32 */
+#define TR_ARG_MMAP_FLAGS 3 /* int32 */
+#define TR_ARG_MMAP_FD 4 /* int32 */
+#define TR_ARG_MMAP_OFF 5 /* int64 */
+#define TR_EV_MPROTECT_ARGS 3
+#define TR_ARG_MPROTECT_ADDR 0 /* trace.Pointer */
+#define TR_ARG_MPROTECT_LEN 1 /* uint64 */
+#define TR_ARG_MPROTECT_PROT 2 /* int32 */
+#define TR_EV_MUNMAP_ARGS 2
+#define TR_ARG_MUNMAP_ADDR 0 /* trace.Pointer */
+#define TR_ARG_MUNMAP_LENGTH 1 /* uint64 */
+#define TR_EV_BRK_ARGS 1
+#define TR_ARG_BRK_ADDR 0 /* trace.Pointer */
+#define TR_EV_RT_SIGACTION_ARGS 4
+#define TR_ARG_RT_SIGACTION_SIGNUM 0 /* int32 */
+#define TR_ARG_RT_SIGACTION_ACT 1 /* trace.Pointer */
+#define TR_ARG_RT_SIGACTION_OLDACT 2 /* trace.Pointer */
+#define TR_ARG_RT_SIGACTION_SIGSETSIZE 3 /* uint64 */
+#define TR_EV_RT_SIGPROCMASK_ARGS 4
+#define TR_ARG_RT_SIGPROCMASK_HOW 0 /* int32 */
+#define TR_ARG_RT_SIGPROCMASK_SET 1 /* trace.Pointer */
+#define TR_ARG_RT_SIGPROCMASK_OLDSET 2 /* trace.Pointer */
+#define TR_ARG_RT_SIGPROCMASK_SIGSETSIZE 3 /* uint64 */
+#define TR_EV_RT_SIGRETURN_ARGS 0
+#define TR_EV_IOCTL_ARGS 3
+#define TR_ARG_IOCTL_FD 0 /* int32 */
+#define TR_ARG_IOCTL_REQUEST 1 /* uint64 */
+#define TR_ARG_IOCTL_ARG 2 /* uint64 */
+#define TR_EV_PREAD64_ARGS 4
+#define TR_ARG_PREAD64_FD 0 /* int32 */
+#define TR_ARG_PREAD64_BUF 1 /* trace.Pointer */
+#define TR_ARG_PREAD64_COUNT 2 /* uint64 */
+#define TR_ARG_PREAD64_OFFSET 3 /* int64 */
+#define TR_EV_PWRITE64_ARGS 4
+#define TR_ARG_PWRITE64_FD 0 /* int32 */
+#define TR_ARG_PWRITE64_BUF 1 /* trace.Pointer */
+#define TR_ARG_PWRITE64_COUNT 2 /* uint64 */
+#define TR_ARG_PWRITE64_OFFSET 3 /* int64 */
+#define TR_EV_READV_ARGS 3
+#define TR_ARG_READV_FD 0 /* int32 */
+#define TR_ARG_READV_IOV 1 /* trace.Pointer */
+#define TR_ARG_READV_IOVCNT 2 /* int32 */
+#define TR_EV_WRITEV_ARGS 3
+#define TR_ARG_WRITEV_FD 0 /* int32 */
+#define TR_ARG_WRITEV_IOV 1 /* trace.Pointer */
+#define TR_ARG_WRITEV_IOVCNT 2 /* int32 */
+#define TR_EV_ACCESS_ARGS 2
+#define TR_ARG_ACCESS_PATHNAME 0 /* string */
+#define TR_ARG_ACCESS_MODE 1 /* int32 */
+#define TR_EV_PIPE_ARGS 1
+#define TR_ARG_PIPE_PIPEFD 0 /* trace.Pointer */
+#define TR_EV_SELECT_ARGS 5
+#define TR_ARG_SELECT_NFDS 0 /* int32 */
+#define TR_ARG_SELECT_READFDS 1 /* trace.Pointer */
+#define TR_ARG_SELECT_WRITEFDS 2 /* trace.Pointer */
+#define TR_ARG_SELECT_EXCEPTFDS 3 /* trace.Pointer */
+#define TR_ARG_SELECT_TIMEOUT 4 /* trace.Pointer */
+#define TR_EV_SCHED_YIELD_ARGS 0
+#define TR_EV_MREMAP_ARGS 5
+#define TR_ARG_MREMAP_OLD_ADDRESS 0 /* trace.Pointer */
+#define TR_ARG_MREMAP_OLD_SIZE 1 /* uint64 */
+#define TR_ARG_MREMAP_NEW_SIZE 2 /* uint64 */
+#define TR_ARG_MREMAP_FLAGS 3 /* int32 */
+#define TR_ARG_MREMAP_NEW_ADDRESS 4 /* trace.Pointer */
+#define TR_EV_MSYNC_ARGS 3
+#define TR_ARG_MSYNC_ADDR 0 /* trace.Pointer */
+#define TR_ARG_MSYNC_LENGTH 1 /* uint64 */
+#define TR_ARG_MSYNC_FLAGS 2 /* int32 */
+#define TR_EV_MINCORE_ARGS 3
+#define TR_ARG_MINCORE_ADDR 0 /* trace.Pointer */
+#define TR_ARG_MINCORE_LENGTH 1 /* uint64 */
+#define TR_ARG_MINCORE_VEC 2 /* trace.Pointer */
+#define TR_EV_MADVISE_ARGS 3
+#define TR_ARG_MADVISE_ADDR 0 /* trace.Pointer */
+#define TR_ARG_MADVISE_LENGTH 1 /* uint64 */
+#define TR_ARG_MADVISE_ADVICE 2 /* int32 */
+#define TR_EV_SHMGET_ARGS 3
+#define TR_ARG_SHMGET_KEY 0 /* int32 */
+#define TR_ARG_SHMGET_SIZE 1 /* uint64 */
+#define TR_ARG_SHMGET_SHMFLG 2 /* int32 */
+#define TR_EV_SHMAT_ARGS 3
+#define TR_ARG_SHMAT_SHMID 0 /* int32 */
+#define TR_ARG_SHMAT_SHMADDR 1 /* trace.Pointer */
+#define TR_ARG_SHMAT_SHMFLG 2 /* int32 */
+#define TR_EV_SHMCTL_ARGS 3
+#define TR_ARG_SHMCTL_SHMID 0 /* int32 */
+#define TR_ARG_SHMCTL_CMD 1 /* int32 */
+#define TR_ARG_SHMCTL_BUF 2 /* trace.Pointer */
+#define TR_EV_DUP_ARGS 1
+#define TR_ARG_DUP_OLDFD 0 /* int32 */
+#define TR_EV_DUP2_ARGS 2
+#define TR_ARG_DUP2_OLDFD 0 /* int32 */
+#define TR_ARG_DUP2_NEWFD 1 /* int32 */
+#define TR_EV_PAUSE_ARGS 0
+#define TR_EV_NANOSLEEP_ARGS 2
+#define TR_ARG_NANOSLEEP_REQ 0 /* trace.Pointer */
+#define TR_ARG_NANOSLEEP_REM 1 /* trace.Pointer */
+#define TR_EV_GETITIMER_ARGS 2
+#define TR_ARG_GETITIMER_WHICH 0 /* int32 */
+#define TR_ARG_GETITIMER_CURR_VALUE 1 /* trace.Pointer */
+#define TR_EV_ALARM_ARGS 1
+#define TR_ARG_ALARM_SECONDS 0 /* uint32 */
+#define TR_EV_SETITIMER_ARGS 3
+#define TR_ARG_SETITIMER_WHICH 0 /* int32 */
+#define TR_ARG_SETITIMER_NEW_VALUE 1 /* trace.Pointer */
+#define TR_ARG_SETITIMER_OLD_VALUE 2 /* trace.Pointer */
+#define TR_EV_GETPID_ARGS 0
+#define TR_EV_SENDFILE_ARGS 4
+#define TR_ARG_SENDFILE_OUT_FD 0 /* int32 */
+#define TR_ARG_SENDFILE_IN_FD 1 /* int32 */
+#define TR_ARG_SENDFILE_OFFSET 2 /* trace.Pointer */
+#define TR_ARG_SENDFILE_COUNT 3 /* uint64 */
+#define TR_EV_SOCKET_ARGS 3
+#define TR_ARG_SOCKET_DOMAIN 0 /* int32 */
+#define TR_ARG_SOCKET_TYPE 1 /* int32 */
+#define TR_ARG_SOCKET_PROTOCOL 2 /* int32 */
+#define TR_EV_CONNECT_ARGS 3
+#define TR_ARG_CONNECT_SOCKFD 0 /* int32 */
+#define TR_ARG_CONNECT_ADDR 1 /* SockAddr */
+#define TR_ARG_CONNECT_ADDRLEN 2 /* int32 */
+#define TR_EV_ACCEPT_ARGS 3
+#define TR_ARG_ACCEPT_SOCKFD 0 /* int32 */
+#define TR_ARG_ACCEPT_ADDR 1 /* SockAddr */
+#define TR_ARG_ACCEPT_ADDRLEN 2 /* trace.Pointer */
+#define TR_EV_SENDTO_ARGS 6
+#define TR_ARG_SENDTO_SOCKFD 0 /* int32 */
+#define TR_ARG_SENDTO_BUF 1 /* trace.Pointer */
+#define TR_ARG_SENDTO_LEN 2 /* uint64 */
+#define TR_ARG_SENDTO_FLAGS 3 /* int32 */
+#define TR_ARG_SENDTO_DEST_ADDR 4 /* SockAddr */
+#define TR_ARG_SENDTO_ADDRLEN 5 /* int32 */
+#define TR_EV_RECVFROM_ARGS 6
+#define TR_ARG_RECVFROM_SOCKFD 0 /* int32 */
+#define TR_ARG_RECVFROM_BUF 1 /* trace.Pointer */
+#define TR_ARG_RECVFROM_LEN 2 /* uint64 */
+#define TR_ARG_RECVFROM_FLAGS 3 /* int32 */
+#define TR_ARG_RECVFROM_SRC_ADDR 4 /* SockAddr */
+#define TR_ARG_RECVFROM_ADDRLEN 5 /* trace.Pointer */
+#define TR_EV_SENDMSG_ARGS 3
+#define TR_ARG_SENDMSG_SOCKFD 0 /* int32 */
+#define TR_ARG_SENDMSG_MSG 1 /* trace.Pointer */
+#define TR_ARG_SENDMSG_FLAGS 2 /* int32 */
+#define TR_EV_RECVMSG_ARGS 3
+#define TR_ARG_RECVMSG_SOCKFD 0 /* int32 */
+#define TR_ARG_RECVMSG_MSG 1 /* trace.Pointer */
+#define TR_ARG_RECVMSG_FLAGS 2 /* int32 */
+#define TR_EV_SHUTDOWN_ARGS 2
+#define TR_ARG_SHUTDOWN_SOCKFD 0 /* int32 */
+#define TR_ARG_SHUTDOWN_HOW 1 /* int32 */
+#define TR_EV_BIND_ARGS 3
+#define TR_ARG_BIND_SOCKFD 0 /* int32 */
+#define TR_ARG_BIND_ADDR 1 /* SockAddr */
+#define TR_ARG_BIND_ADDRLEN 2 /* int32 */
+#define TR_EV_LISTEN_ARGS 2
+#define TR_ARG_LISTEN_SOCKFD 0 /* int32 */
+#define TR_ARG_LISTEN_BACKLOG 1 /* int32 */
+#define TR_EV_GETSOCKNAME_ARGS 3
+#define TR_ARG_GETSOCKNAME_SOCKFD 0 /* int32 */
+#define TR_ARG_GETSOCKNAME_ADDR 1 /* SockAddr */
+#define TR_ARG_GETSOCKNAME_ADDRLEN 2 /* trace.Pointer */
+#define TR_EV_GETPEERNAME_ARGS 3
+#define TR_ARG_GETPEERNAME_SOCKFD 0 /* int32 */
+#define TR_ARG_GETPEERNAME_ADDR 1 /* SockAddr */
+#define TR_ARG_GETPEERNAME_ADDRLEN 2 /* trace.Pointer */
+#define TR_EV_SOCKETPAIR_ARGS 4
+#define TR_ARG_SOCKETPAIR_DOMAIN 0 /* int32 */
+#define TR_ARG_SOCKETPAIR_TYPE 1 /* int32 */
+#define TR_ARG_SOCKETPAIR_PROTOCOL 2 /* int32 */
+#define TR_ARG_SOCKETPAIR_SV 3 /* trace.Pointer */
+#define TR_EV_SETSOCKOPT_ARGS 5
+#define TR_ARG_SETSOCKOPT_SOCKFD 0 /* int32 */
+#define TR_ARG_SETSOCKOPT_LEVEL 1 /* int32 */
+#define TR_ARG_SETSOCKOPT_OPTNAME 2 /* int32 */
+#define TR_ARG_SETSOCKOPT_OPTVAL 3 /* trace.Pointer */
+#define TR_ARG_SETSOCKOPT_OPTLEN 4 /* int32 */
+#define TR_EV_GETSOCKOPT_ARGS 5
+#define TR_ARG_GETSOCKOPT_SOCKFD 0 /* int32 */
+#define TR_ARG_GETSOCKOPT_LEVEL 1 /* int32 */
+#define TR_ARG_GETSOCKOPT_OPTNAME 2 /* int32 */
+#define TR_ARG_GETSOCKOPT_OPTVAL 3 /* trace.Pointer */
+#define TR_ARG_GETSOCKOPT_OPTLEN 4 /* trace.Pointer */
+#define TR_EV_CLONE_ARGS 5
+#define TR_ARG_CLONE_FLAGS 0 /* uint64 */
+#define TR_ARG_CLONE_STACK 1 /* trace.Pointer */
+#define TR_ARG_CLONE_PARENT_TID 2 /* trace.Pointer */
+#define TR_ARG_CLONE_CHILD_TID 3 /* trace.Pointer */
+#define TR_ARG_CLONE_TLS 4 /* uint64 */
+#define TR_EV_FORK_ARGS 0
+#define TR_EV_VFORK_ARGS 0
 #define TR_EV_EXECVE_ARGS 3
 #define TR_ARG_EXECVE_PATHNAME 0 /* string */
 #define TR_ARG_EXECVE_ARGV 1 /* []string */
 #define TR_ARG_EXECVE_ENVP 2 /* []string */
+#define TR_EV_EXIT_ARGS 1
+#define TR_ARG_EXIT_STATUS 0 /* int32 */
+#define TR_EV_WAIT4_ARGS 4
+#define TR_ARG_WAIT4_PID 0 /* int32 */
+#define TR_ARG_WAIT4_WSTATUS 1 /* trace.Pointer */
+#define TR_ARG_WAIT4_OPTIONS 2 /* int32 */
+#define TR_ARG_WAIT4_RUSAGE 3 /* trace.Pointer */
+#define TR_EV_KILL_ARGS 2
+#define TR_ARG_KILL_PID 0 /* int32 */
+#define TR_ARG_KILL_SIG 1 /* int32 */
+#define TR_EV_UNAME_ARGS 1
+#define TR_ARG_UNAME_BUF 0 /* trace.Pointer */
+#define TR_EV_SEMGET_ARGS 3
+#define TR_ARG_SEMGET_KEY 0 /* int32 */
+#define TR_ARG_SEMGET_NSEMS 1 /* int32 */
+#define TR_ARG_SEMGET_SEMFLG 2 /* int32 */
+#define TR_EV_SEMOP_ARGS 3
+#define TR_ARG_SEMOP_SEMID 0 /* int32 */
+#define TR_ARG_SEMOP_SOPS 1 /* trace.Pointer */
+#define TR_ARG_SEMOP_NSOPS 2 /* uint64 */
+#define TR_EV_SEMCTL_ARGS 4
+#define TR_ARG_SEMCTL_SEMID 0 /* int32 */
+#define TR_ARG_SEMCTL_SEMNUM 1 /* int32 */
+#define TR_ARG_SEMCTL_CMD 2 /* int32 */
+#define TR_ARG_SEMCTL_ARG 3 /* uint64 */
+#define TR_EV_SHMDT_ARGS 1
+#define TR_ARG_SHMDT_SHMADDR 0 /* trace.Pointer */
+#define TR_EV_MSGGET_ARGS 2
+#define TR_ARG_MSGGET_KEY 0 /* int32 */
+#define TR_ARG_MSGGET_MSGFLG 1 /* int32 */
+#define TR_EV_MSGSND_ARGS 4
+#define TR_ARG_MSGSND_MSQID 0 /* int32 */
+#define TR_ARG_MSGSND_MSGP 1 /* trace.Pointer */
+#define TR_ARG_MSGSND_MSGSZ 2 /* uint64 */
+#define TR_ARG_MSGSND_MSGFLG 3 /* int32 */
+#define TR_EV_MSGRCV_ARGS 5
+#define TR_ARG_MSGRCV_MSQID 0 /* int32 */
+#define TR_ARG_MSGRCV_MSGP 1 /* trace.Pointer */
+#define TR_ARG_MSGRCV_MSGSZ 2 /* uint64 */
+#define TR_ARG_MSGRCV_MSGTYP 3 /* int64 */
+#define TR_ARG_MSGRCV_MSGFLG 4 /* int32 */
+#define TR_EV_MSGCTL_ARGS 3
+#define TR_ARG_MSGCTL_MSQID 0 /* int32 */
+#define TR_ARG_MSGCTL_CMD 1 /* int32 */
+#define TR_ARG_MSGCTL_BUF 2 /* trace.Pointer */
+#define TR_EV_FCNTL_ARGS 3
+#define TR_ARG_FCNTL_FD 0 /* int32 */
+#define TR_ARG_FCNTL_CMD 1 /* int32 */
+#define TR_ARG_FCNTL_ARG 2 /* uint64 */
+#define TR_EV_FLOCK_ARGS 2
+#define TR_ARG_FLOCK_FD 0 /* int32 */
+#define TR_ARG_FLOCK_OPERATION 1 /* int32 */
+#define TR_EV_FSYNC_ARGS 1
+#define TR_ARG_FSYNC_FD 0 /* int32 */
+#define TR_EV_FDATASYNC_ARGS 1
+#define TR_ARG_FDATASYNC_FD 0 /* int32 */
+#define TR_EV_TRUNCATE_ARGS 2
+#define TR_ARG_TRUNCATE_PATH 0 /* string */
+#define TR_ARG_TRUNCATE_LENGTH 1 /* int64 */
+#define TR_EV_FTRUNCATE_ARGS 2
+#define TR_ARG_FTRUNCATE_FD 0 /* int32 */
+#define TR_ARG_FTRUNCATE_LENGTH 1 /* int64 */
+#define TR_EV_GETDENTS_ARGS 3
+#define TR_ARG_GETDENTS_FD 0 /* int32 */
+#define TR_ARG_GETDENTS_DIRP 1 /* trace.Pointer */
+#define TR_ARG_GETDENTS_COUNT 2 /* uint32 */
+#define TR_EV_GETCWD_ARGS 2
+#define TR_ARG_GETCWD_BUF 0 /* string */
+#define TR_ARG_GETCWD_SIZE 1 /* uint64 */
+#define TR_EV_CHDIR_ARGS 1
+#define TR_ARG_CHDIR_PATH 0 /* string */
+#define TR_EV_FCHDIR_ARGS 1
+#define TR_ARG_FCHDIR_FD 0 /* int32 */
+#define TR_EV_RENAME_ARGS 2
+#define TR_ARG_RENAME_OLDPATH 0 /* string */
+#define TR_ARG_RENAME_NEWPATH 1 /* string */
+#define TR_EV_MKDIR_ARGS 2
+#define TR_ARG_MKDIR_PATHNAME 0 /* string */
+#define TR_ARG_MKDIR_MODE 1 /* uint16 */
+#define TR_EV_RMDIR_ARGS 1
+#define TR_ARG_RMDIR_PATHNAME 0 /* string */
+#define TR_EV_CREAT_ARGS 2
+#define TR_ARG_CREAT_PATHNAME 0 /* string */
+#define TR_ARG_CREAT_MODE 1 /* uint16 */
+#define TR_EV_LINK_ARGS 2
+#define TR_ARG_LINK_OLDPATH 0 /* string */
+#define TR_ARG_LINK_NEWPATH 1 /* string */
+#define TR_EV_UNLINK_ARGS 1
+#define TR_ARG_UNLINK_PATHNAME 0 /* string */
+#define TR_EV_SYMLINK_ARGS 2
+#define TR_ARG_SYMLINK_TARGET 0 /* string */
+#define TR_ARG_SYMLINK_LINKPATH 1 /* string */
+#define TR_EV_READLINK_ARGS 3
+#define TR_ARG_READLINK_PATHNAME 0 /* string */
+#define TR_ARG_READLINK_BUF 1 /* string */
+#define TR_ARG_READLINK_BUFSIZ 2 /* uint64 */
+#define TR_EV_CHMOD_ARGS 2
+#define TR_ARG_CHMOD_PATHNAME 0 /* string */
+#define TR_ARG_CHMOD_MODE 1 /* uint16 */
+#define TR_EV_FCHMOD_ARGS 2
+#define TR_ARG_FCHMOD_FD 0 /* int32 */
+#define TR_ARG_FCHMOD_MODE 1 /* uint16 */
+#define TR_EV_CHOWN_ARGS 3
+#define TR_ARG_CHOWN_PATHNAME 0 /* string */
+#define TR_ARG_CHOWN_OWNER 1 /* int32 */
+#define TR_ARG_CHOWN_GROUP 2 /* int32 */
+#define TR_EV_FCHOWN_ARGS 3
+#define TR_ARG_FCHOWN_FD 0 /* int32 */
+#define TR_ARG_FCHOWN_OWNER 1 /* int32 */
+#define TR_ARG_FCHOWN_GROUP 2 /* int32 */
+#define TR_EV_LCHOWN_ARGS 3
+#define TR_ARG_LCHOWN_PATHNAME 0 /* string */
+#define TR_ARG_LCHOWN_OWNER 1 /* int32 */
+#define TR_ARG_LCHOWN_GROUP 2 /* int32 */
+#define TR_EV_UMASK_ARGS 1
+#define TR_ARG_UMASK_MASK 0 /* uint32 */
+#define TR_EV_GETTIMEOFDAY_ARGS 2
+#define TR_ARG_GETTIMEOFDAY_TV 0 /* trace.Pointer */
+#define TR_ARG_GETTIMEOFDAY_TZ 1 /* trace.Pointer */
+#define TR_EV_GETRLIMIT_ARGS 2
+#define TR_ARG_GETRLIMIT_RESOURCE 0 /* int32 */
+#define TR_ARG_GETRLIMIT_RLIM 1 /* trace.Pointer */
+#define TR_EV_GETRUSAGE_ARGS 2
+#define TR_ARG_GETRUSAGE_WHO 0 /* int32 */
+#define TR_ARG_GETRUSAGE_USAGE 1 /* trace.Pointer */
+#define TR_EV_SYSINFO_ARGS 1
+#define TR_ARG_SYSINFO_INFO 0 /* trace.Pointer */
+#define TR_EV_TIMES_ARGS 1
+#define TR_ARG_TIMES_BUF 0 /* trace.Pointer */
 #define TR_EV_PTRACE_ARGS 4
 #define TR_ARG_PTRACE_REQUEST 0 /* int64 */
 #define TR_ARG_PTRACE_PID 1 /* int32 */
 #define TR_ARG_PTRACE_ADDR 2 /* trace.Pointer */
 #define TR_ARG_PTRACE_DATA 3 /* trace.Pointer */
+#define TR_EV_GETUID_ARGS 0
+#define TR_EV_SYSLOG_ARGS 3
+#define TR_ARG_SYSLOG_TYPE 0 /* int32 */
+#define TR_ARG_SYSLOG_BUFP 1 /* string */
+#define TR_ARG_SYSLOG_LEN 2 /* int32 */
+#define TR_EV_GETGID_ARGS 0
+#define TR_EV_SETUID_ARGS 1
+#define TR_ARG_SETUID_UID 0 /* int32 */
+#define TR_EV_SETGID_ARGS 1
+#define TR_ARG_SETGID_GID 0 /* int32 */
+#define TR_EV_GETEUID_ARGS 0
+#define TR_EV_GETEGID_ARGS 0
+#define TR_EV_SETPGID_ARGS 2
+#define TR_ARG_SETPGID_PID 0 /* int32 */
+#define TR_ARG_SETPGID_PGID 1 /* int32 */
+#define TR_EV_GETPPID_ARGS 0
+#define TR_EV_GETPGRP_ARGS 0
+#define TR_EV_SETSID_ARGS 0
+#define TR_EV_SETREUID_ARGS 2
+#define TR_ARG_SETREUID_RUID 0 /* int32 */
+#define TR_ARG_SETREUID_EUID 1 /* int32 */
+#define TR_EV_SETREGID_ARGS 2
+#define TR_ARG_SETREGID_RGID 0 /* int32 */
+#define TR_ARG_SETREGID_EGID 1 /* int32 */
+#define TR_EV_GETGROUPS_ARGS 2
+#define TR_ARG_GETGROUPS_SIZE 0 /* int32 */
+#define TR_ARG_GETGROUPS_LIST 1 /* trace.Pointer */
+#define TR_EV_SETGROUPS_ARGS 2
+#define TR_ARG_SETGROUPS_SIZE 0 /* int32 */
+#define TR_ARG_SETGROUPS_LIST 1 /* trace.Pointer */
+#define TR_EV_SETRESUID_ARGS 3
+#define TR_ARG_SETRESUID_RUID 0 /* int32 */
+#define TR_ARG_SETRESUID_EUID 1 /* int32 */
+#define TR_ARG_SETRESUID_SUID 2 /* int32 */
+#define TR_EV_GETRESUID_ARGS 3
+#define TR_ARG_GETRESUID_RUID 0 /* trace.Pointer */
+#define TR_ARG_GETRESUID_EUID 1 /* trace.Pointer */
+#define TR_ARG_GETRESUID_SUID 2 /* trace.Pointer */
+#define TR_EV_SETRESGID_ARGS 3
+#define TR_ARG_SETRESGID_RGID 0 /* int32 */
+#define TR_ARG_SETRESGID_EGID 1 /* int32 */
+#define TR_ARG_SETRESGID_SGID 2 /* int32 */
+#define TR_EV_GETRESGID_ARGS 3
+#define TR_ARG_GETRESGID_RGID 0 /* trace.Pointer */
+#define TR_ARG_GETRESGID_EGID 1 /* trace.Pointer */
+#define TR_ARG_GETRESGID_SGID 2 /* trace.Pointer */
+#define TR_EV_GETPGID_ARGS 1
+#define TR_ARG_GETPGID_PID 0 /* int32 */
+#define TR_EV_SETFSUID_ARGS 1
+#define TR_ARG_SETFSUID_FSUID 0 /* int32 */
+#define TR_EV_SETFSGID_ARGS 1
+#define TR_ARG_SETFSGID_FSGID 0 /* int32 */
+#define TR_EV_GETSID_ARGS 1
+#define TR_ARG_GETSID_PID 0 /* int32 */
+#define TR_EV_CAPGET_ARGS 2
+#define TR_ARG_CAPGET_HDRP 0 /* trace.Pointer */
+#define TR_ARG_CAPGET_DATAP 1 /* trace.Pointer */
+#define TR_EV_CAPSET_ARGS 2
+#define TR_ARG_CAPSET_HDRP 0 /* trace.Pointer */
+#define TR_ARG_CAPSET_DATAP 1 /* trace.Pointer */
+#define TR_EV_RT_SIGPENDING_ARGS 2
+#define TR_ARG_RT_SIGPENDING_SET 0 /* trace.Pointer */
+#define TR_ARG_RT_SIGPENDING_SIGSETSIZE 1 /* uint64 */
+#define TR_EV_RT_SIGTIMEDWAIT_ARGS 4
+#define TR_ARG_RT_SIGTIMEDWAIT_SET 0 /* trace.Pointer */
+#define TR_ARG_RT_SIGTIMEDWAIT_INFO 1 /* trace.Pointer */
+#define TR_ARG_RT_SIGTIMEDWAIT_TIMEOUT 2 /* trace.Pointer */
+#define TR_ARG_RT_SIGTIMEDWAIT_SIGSETSIZE 3 /* uint64 */
+#define TR_EV_RT_SIGQUEUEINFO_ARGS 3
+#define TR_ARG_RT_SIGQUEUEINFO_TGID 0 /* int32 */
+#define TR_ARG_RT_SIGQUEUEINFO_SIG 1 /* int32 */
+#define TR_ARG_RT_SIGQUEUEINFO_INFO 2 /* trace.Pointer */
+#define TR_EV_RT_SIGSUSPEND_ARGS 2
+#define TR_ARG_RT_SIGSUSPEND_MASK 0 /* trace.Pointer */
+#define TR_ARG_RT_SIGSUSPEND_SIGSETSIZE 1 /* uint64 */
+#define TR_EV_SIGALTSTACK_ARGS 2
+#define TR_ARG_SIGALTSTACK_SS 0 /* trace.Pointer */
+#define TR_ARG_SIGALTSTACK_OLD_SS 1 /* trace.Pointer */
+#define TR_EV_UTIME_ARGS 2
+#define TR_ARG_UTIME_FILENAME 0 /* string */
+#define TR_ARG_UTIME_TIMES 1 /* trace.Pointer */
+#define TR_EV_MKNOD_ARGS 3
+#define TR_ARG_MKNOD_PATHNAME 0 /* string */
+#define TR_ARG_MKNOD_MODE 1 /* uint16 */
+#define TR_ARG_MKNOD_DEV 2 /* uint32 */
+#define TR_EV_USELIB_ARGS 1
+#define TR_ARG_USELIB_LIBRARY 0 /* string */
+#define TR_EV_PERSONALITY_ARGS 1
+#define TR_ARG_PERSONALITY_PERSONA 0 /* uint64 */
+#define TR_EV_USTAT_ARGS 2
+#define TR_ARG_USTAT_DEV 0 /* uint32 */
+#define TR_ARG_USTAT_UBUF 1 /* trace.Pointer */
+#define TR_EV_STATFS_ARGS 2
+#define TR_ARG_STATFS_PATH 0 /* string */
+#define TR_ARG_STATFS_BUF 1 /* trace.Pointer */
+#define TR_EV_FSTATFS_ARGS 2
+#define TR_ARG_FSTATFS_FD 0 /* int32 */
+#define TR_ARG_FSTATFS_BUF 1 /* trace.Pointer */
+#define TR_EV_SYSFS_ARGS 1
+#define TR_ARG_SYSFS_OPTION 0 /* int32 */
+#define TR_EV_GETPRIORITY_ARGS 2
+#define TR_ARG_GETPRIORITY_WHICH 0 /* int32 */
+#define TR_ARG_GETPRIORITY_WHO 1 /* int32 */
+#define TR_EV_SETPRIORITY_ARGS 3
+#define TR_ARG_SETPRIORITY_WHICH 0 /* int32 */
+#define TR_ARG_SETPRIORITY_WHO 1 /* int32 */
+#define TR_ARG_SETPRIORITY_PRIO 2 /* int32 */
+#define TR_EV_SCHED_SETPARAM_ARGS 2
+#define TR_ARG_SCHED_SETPARAM_PID 0 /* int32 */
+#define TR_ARG_SCHED_SETPARAM_PARAM 1 /* trace.Pointer */
+#define TR_EV_SCHED_GETPARAM_ARGS 2
+#define TR_ARG_SCHED_GETPARAM_PID 0 /* int32 */
+#define TR_ARG_SCHED_GETPARAM_PARAM 1 /* trace.Pointer */
+#define TR_EV_SCHED_SETSCHEDULER_ARGS 3
+#define TR_ARG_SCHED_SETSCHEDULER_PID 0 /* int32 */
+#define TR_ARG_SCHED_SETSCHEDULER_POLICY 1 /* int32 */
+#define TR_ARG_SCHED_SETSCHEDULER_PARAM 2 /* trace.Pointer */
+#define TR_EV_SCHED_GETSCHEDULER_ARGS 1
+#define TR_ARG_SCHED_GETSCHEDULER_PID 0 /* int32 */
+#define TR_EV_SCHED_GET_PRIORITY_MAX_ARGS 1
+#define TR_ARG_SCHED_GET_PRIORITY_MAX_POLICY 0 /* int32 */
+#define TR_EV_SCHED_GET_PRIORITY_MIN_ARGS 1
+#define TR_ARG_SCHED_GET_PRIORITY_MIN_POLICY 0 /* int32 */
+#define TR_EV_SCHED_RR_GET_INTERVAL_ARGS 2
+#define TR_ARG_SCHED_RR_GET_INTERVAL_PID 0 /* int32 */
+#define TR_ARG_SCHED_RR_GET_INTERVAL_TP 1 /* trace.Pointer */
+#define TR_EV_MLOCK_ARGS 2
+#define TR_ARG_MLOCK_ADDR 0 /* trace.Pointer */
+#define TR_ARG_MLOCK_LEN 1 /* uint64 */
+#define TR_EV_MUNLOCK_ARGS 2
+#define TR_ARG_MUNLOCK_ADDR 0 /* trace.Pointer */
+#define TR_ARG_MUNLOCK_LEN 1 /* uint64 */
+#define TR_EV_MLOCKALL_ARGS 1
+#define TR_ARG_MLOCKALL_FLAGS 0 /* int32 */
+#define TR_EV_MUNLOCKALL_ARGS 0
+#define TR_EV_VHANGUP_ARGS 0
+#define TR_EV_MODIFY_LDT_ARGS 3
+#define TR_ARG_MODIFY_LDT_FUNC 0 /* int32 */
+#define TR_ARG_MODIFY_LDT_PTR 1 /* trace.Pointer */
+#define TR_ARG_MODIFY_LDT_BYTECOUNT 2 /* uint64 */
+#define TR_EV_PIVOT_ROOT_ARGS 2
+#define TR_ARG_PIVOT_ROOT_NEW_ROOT 0 /* string */
+#define TR_ARG_PIVOT_ROOT_PUT_OLD 1 /* string */
+#define TR_EV_SYSCTL_ARGS 1
+#define TR_ARG_SYSCTL_ARGS 0 /* trace.Pointer */
+#define TR_EV_PRCTL_ARGS 5
+#define TR_ARG_PRCTL_OPTION 0 /* int32 */
+#define TR_ARG_PRCTL_ARG2 1 /* uint64 */
+#define TR_ARG_PRCTL_ARG3 2 /* uint64 */
+#define TR_ARG_PRCTL_ARG4 3 /* uint64 */
+#define TR_ARG_PRCTL_ARG5 4 /* uint64 */
+#define TR_EV_ARCH_PRCTL_ARGS 2
+#define TR_ARG_ARCH_PRCTL_OPTION 0 /* int32 */
+#define TR_ARG_ARCH_PRCTL_ADDR 1 /* uint64 */
+#define TR_EV_ADJTIMEX_ARGS 1
+#define TR_ARG_ADJTIMEX_BUF 0 /* trace.Pointer */
+#define TR_EV_SETRLIMIT_ARGS 2
+#define TR_ARG_SETRLIMIT_RESOURCE 0 /* int32 */
+#define TR_ARG_SETRLIMIT_RLIM 1 /* trace.Pointer */
+#define TR_EV_CHROOT_ARGS 1
+#define TR_ARG_CHROOT_PATH 0 /* string */
+#define TR_EV_SYNC_ARGS 0
+#define TR_EV_ACCT_ARGS 1
+#define TR_ARG_ACCT_FILENAME 0 /* string */
+#define TR_EV_SETTIMEOFDAY_ARGS 2
+#define TR_ARG_SETTIMEOFDAY_TV 0 /* trace.Pointer */
+#define TR_ARG_SETTIMEOFDAY_TZ 1 /* trace.Pointer */
+#define TR_EV_MOUNT_ARGS 5
+#define TR_ARG_MOUNT_SOURCE 0 /* string */
+#define TR_ARG_MOUNT_TARGET 1 /* string */
+#define TR_ARG_MOUNT_FILESYSTEMTYPE 2 /* string */
+#define TR_ARG_MOUNT_MOUNTFLAGS 3 /* uint64 */
+#define TR_ARG_MOUNT_DATA 4 /* trace.Pointer */
+#define TR_EV_UMOUNT2_ARGS 2
+#define TR_ARG_UMOUNT2_TARGET 0 /* string */
+#define TR_ARG_UMOUNT2_FLAGS 1 /* int32 */
+#define TR_EV_SWAPON_ARGS 2
+#define TR_ARG_SWAPON_PATH 0 /* string */
+#define TR_ARG_SWAPON_SWAPFLAGS 1 /* int32 */
+#define TR_EV_SWAPOFF_ARGS 1
+#define TR_ARG_SWAPOFF_PATH 0 /* string */
+#define TR_EV_REBOOT_ARGS 4
+#define TR_ARG_REBOOT_MAGIC 0 /* int32 */
+#define TR_ARG_REBOOT_MAGIC2 1 /* int32 */
+#define TR_ARG_REBOOT_CMD 2 /* int32 */
+#define TR_ARG_REBOOT_ARG 3 /* trace.Pointer */
+#define TR_EV_SETHOSTNAME_ARGS 2
+#define TR_ARG_SETHOSTNAME_NAME 0 /* string */
+#define TR_ARG_SETHOSTNAME_LEN 1 /* uint64 */
+#define TR_EV_SETDOMAINNAME_ARGS 2
+#define TR_ARG_SETDOMAINNAME_NAME 0 /* string */
+#define TR_ARG_SETDOMAINNAME_LEN 1 /* uint64 */
+#define TR_EV_IOPL_ARGS 1
+#define TR_ARG_IOPL_LEVEL 0 /* int32 */
+#define TR_EV_IOPERM_ARGS 3
+#define TR_ARG_IOPERM_FROM 0 /* uint64 */
+#define TR_ARG_IOPERM_NUM 1 /* uint64 */
+#define TR_ARG_IOPERM_TURN_ON 2 /* int32 */
+#define TR_EV_CREATE_MODULE_ARGS 0
+#define TR_EV_INIT_MODULE_ARGS 3
+#define TR_ARG_INIT_MODULE_MODULE_IMAGE 0 /* trace.Pointer */
+#define TR_ARG_INIT_MODULE_LEN 1 /* uint64 */
+#define TR_ARG_INIT_MODULE_PARAM_VALUES 2 /* string */
+#define TR_EV_DELETE_MODULE_ARGS 2
+#define TR_ARG_DELETE_MODULE_NAME 0 /* string */
+#define TR_ARG_DELETE_MODULE_FLAGS 1 /* int32 */
+#define TR_EV_GET_KERNEL_SYMS_ARGS 0
+#define TR_EV_QUERY_MODULE_ARGS 0
+#define TR_EV_QUOTACTL_ARGS 4
+#define TR_ARG_QUOTACTL_CMD 0 /* int32 */
+#define TR_ARG_QUOTACTL_SPECIAL 1 /* string */
+#define TR_ARG_QUOTACTL_ID 2 /* int32 */
+#define TR_ARG_QUOTACTL_ADDR 3 /* trace.Pointer */
+#define TR_EV_NFSSERVCTL_ARGS 0
+#define TR_EV_GETPMSG_ARGS 0
+#define TR_EV_PUTPMSG_ARGS 0
+#define TR_EV_AFS_ARGS 0
+#define TR_EV_TUXCALL_ARGS 0
+#define TR_EV_SECURITY_ARGS 0
+#define TR_EV_GETTID_ARGS 0
+#define TR_EV_READAHEAD_ARGS 3
+#define TR_ARG_READAHEAD_FD 0 /* int32 */
+#define TR_ARG_READAHEAD_OFFSET 1 /* int64 */
+#define TR_ARG_READAHEAD_COUNT 2 /* uint64 */
+#define TR_EV_SETXATTR_ARGS 5
+#define TR_ARG_SETXATTR_PATH 0 /* string */
+#define TR_ARG_SETXATTR_NAME 1 /* string */
+#define TR_ARG_SETXATTR_VALUE 2 /* trace.Pointer */
+#define TR_ARG_SETXATTR_SIZE 3 /* uint64 */
+#define TR_ARG_SETXATTR_FLAGS 4 /* int32 */
+#define TR_EV_LSETXATTR_ARGS 5
+#define TR_ARG_LSETXATTR_PATH 0 /* string */
+#define TR_ARG_LSETXATTR_NAME 1 /* string */
+#define TR_ARG_LSETXATTR_VALUE 2 /* trace.Pointer */
+#define TR_ARG_LSETXATTR_SIZE 3 /* uint64 */
+#define TR_ARG_LSETXATTR_FLAGS 4 /* int32 */
+#define TR_EV_FSETXATTR_ARGS 5
+#define TR_ARG_FSETXATTR_FD 0 /* int32 */
+#define TR_ARG_FSETXATTR_NAME 1 /* string */
+#define TR_ARG_FSETXATTR_VALUE 2 /* trace.Pointer */
+#define TR_ARG_FSETXATTR_SIZE 3 /* uint64 */
+#define TR_ARG_FSETXATTR_FLAGS 4 /* int32 */
+#define TR_EV_GETXATTR_ARGS 4
+#define TR_ARG_GETXATTR_PATH 0 /* string */
+#define TR_ARG_GETXATTR_NAME 1 /* string */
+#define TR_ARG_GETXATTR_VALUE 2 /* trace.Pointer */
+#define TR_ARG_GETXATTR_SIZE 3 /* uint64 */
+#define TR_EV_LGETXATTR_ARGS 4
+#define TR_ARG_LGETXATTR_PATH 0 /* string */
+#define TR_ARG_LGETXATTR_NAME 1 /* string */
+#define TR_ARG_LGETXATTR_VALUE 2 /* trace.Pointer */
+#define TR_ARG_LGETXATTR_SIZE 3 /* uint64 */
+#define TR_EV_FGETXATTR_ARGS 4
+#define TR_ARG_FGETXATTR_FD 0 /* int32 */
+#define TR_ARG_FGETXATTR_NAME 1 /* string */
+#define TR_ARG_FGETXATTR_VALUE 2 /* trace.Pointer */
+#define TR_ARG_FGETXATTR_SIZE 3 /* uint64 */
+#define TR_EV_LISTXATTR_ARGS 3
+#define TR_ARG_LISTXATTR_PATH 0 /* string */
+#define TR_ARG_LISTXATTR_LIST 1 /* string */
+#define TR_ARG_LISTXATTR_SIZE 2 /* uint64 */
+#define TR_EV_LLISTXATTR_ARGS 3
+#define TR_ARG_LLISTXATTR_PATH 0 /* string */
+#define TR_ARG_LLISTXATTR_LIST 1 /* string */
+#define TR_ARG_LLISTXATTR_SIZE 2 /* uint64 */
+#define TR_EV_FLISTXATTR_ARGS 3
+#define TR_ARG_FLISTXATTR_FD 0 /* int32 */
+#define TR_ARG_FLISTXATTR_LIST 1 /* string */
+#define TR_ARG_FLISTXATTR_SIZE 2 /* uint64 */
+#define TR_EV_REMOVEXATTR_ARGS 2
+#define TR_ARG_REMOVEXATTR_PATH 0 /* string */
+#define TR_ARG_REMOVEXATTR_NAME 1 /* string */
+#define TR_EV_LREMOVEXATTR_ARGS 2
+#define TR_ARG_LREMOVEXATTR_PATH 0 /* string */
+#define TR_ARG_LREMOVEXATTR_NAME 1 /* string */
+#define TR_EV_FREMOVEXATTR_ARGS 2
+#define TR_ARG_FREMOVEXATTR_FD 0 /* int32 */
+#define TR_ARG_FREMOVEXATTR_NAME 1 /* string */
+#define TR_EV_TKILL_ARGS 2
+#define TR_ARG_TKILL_TID 0 /* int32 */
+#define TR_ARG_TKILL_SIG 1 /* int32 */
+#define TR_EV_TIME_ARGS 1
+#define TR_ARG_TIME_TLOC 0 /* trace.Pointer */
+#define TR_EV_FUTEX_ARGS 6
+#define TR_ARG_FUTEX_UADDR 0 /* trace.Pointer */
+#define TR_ARG_FUTEX_FUTEX_OP 1 /* int32 */
+#define TR_ARG_FUTEX_VAL 2 /* int32 */
+#define TR_ARG_FUTEX_TIMEOUT 3 /* trace.Pointer */
+#define TR_ARG_FUTEX_UADDR2 4 /* trace.Pointer */
+#define TR_ARG_FUTEX_VAL3 5 /* int32 */
+#define TR_EV_SCHED_SETAFFINITY_ARGS 3
+#define TR_ARG_SCHED_SETAFFINITY_PID 0 /* int32 */
+#define TR_ARG_SCHED_SETAFFINITY_CPUSETSIZE 1 /* uint64 */
+#define TR_ARG_SCHED_SETAFFINITY_MASK 2 /* trace.Pointer */
+#define TR_EV_SCHED_GETAFFINITY_ARGS 3
+#define TR_ARG_SCHED_GETAFFINITY_PID 0 /* int32 */
+#define TR_ARG_SCHED_GETAFFINITY_CPUSETSIZE 1 /* uint64 */
+#define TR_ARG_SCHED_GETAFFINITY_MASK 2 /* trace.Pointer */
+#define TR_EV_SET_THREAD_AREA_ARGS 1
+#define TR_ARG_SET_THREAD_AREA_U_INFO 0 /* trace.Pointer */
+#define TR_EV_IO_SETUP_ARGS 2
+#define TR_ARG_IO_SETUP_NR_EVENTS 0 /* uint32 */
+#define TR_ARG_IO_SETUP_CTX_IDP 1 /* trace.Pointer */
+#define TR_EV_IO_DESTROY_ARGS 1
+#define TR_ARG_IO_DESTROY_CTX_ID 0 /* trace.Pointer */
+#define TR_EV_IO_GETEVENTS_ARGS 5
+#define TR_ARG_IO_GETEVENTS_CTX_ID 0 /* trace.Pointer */
+#define TR_ARG_IO_GETEVENTS_MIN_NR 1 /* int64 */
+#define TR_ARG_IO_GETEVENTS_NR 2 /* int64 */
+#define TR_ARG_IO_GETEVENTS_EVENTS 3 /* trace.Pointer */
+#define TR_ARG_IO_GETEVENTS_TIMEOUT 4 /* trace.Pointer */
+#define TR_EV_IO_SUBMIT_ARGS 3
+#define TR_ARG_IO_SUBMIT_CTX_ID 0 /* trace.Pointer */
+#define TR_ARG_IO_SUBMIT_NR 1 /* int64 */
+#define TR_ARG_IO_SUBMIT_IOCBPP 2 /* trace.Pointer */
+#define TR_EV_IO_CANCEL_ARGS 3
+#define TR_ARG_IO_CANCEL_CTX_ID 0 /* trace.Pointer */
+#define TR_ARG_IO_CANCEL_IOCB 1 /* trace.Pointer */
+#define TR_ARG_IO_CANCEL_RESULT 2 /* trace.Pointer */
+#define TR_EV_GET_THREAD_AREA_ARGS 1
+#define TR_ARG_GET_THREAD_AREA_U_INFO 0 /* trace.Pointer */
+#define TR_EV_LOOKUP_DCOOKIE_ARGS 3
+#define TR_ARG_LOOKUP_DCOOKIE_COOKIE 0 /* uint64 */
+#define TR_ARG_LOOKUP_DCOOKIE_BUFFER 1 /* string */
+#define TR_ARG_LOOKUP_DCOOKIE_LEN 2 /* uint64 */
+#define TR_EV_EPOLL_CREATE_ARGS 1
+#define TR_ARG_EPOLL_CREATE_SIZE 0 /* int32 */
+#define TR_EV_EPOLL_CTL_OLD_ARGS 0
+#define TR_EV_EPOLL_WAIT_OLD_ARGS 0
+#define TR_EV_REMAP_FILE_PAGES_ARGS 5
+#define TR_ARG_REMAP_FILE_PAGES_ADDR 0 /* trace.Pointer */
+#define TR_ARG_REMAP_FILE_PAGES_SIZE 1 /* uint64 */
+#define TR_ARG_REMAP_FILE_PAGES_PROT 2 /* int32 */
+#define TR_ARG_REMAP_FILE_PAGES_PGOFF 3 /* uint64 */
+#define TR_ARG_REMAP_FILE_PAGES_FLAGS 4 /* int32 */
+#define TR_EV_GETDENTS64_ARGS 3
+#define TR_ARG_GETDENTS64_FD 0 /* uint32 */
+#define TR_ARG_GETDENTS64_DIRP 1 /* trace.Pointer */
+#define TR_ARG_GETDENTS64_COUNT 2 /* uint32 */
+#define TR_EV_SET_TID_ADDRESS_ARGS 1
+#define TR_ARG_SET_TID_ADDRESS_TIDPTR 0 /* trace.Pointer */
+#define TR_EV_RESTART_SYSCALL_ARGS 0
+#define TR_EV_SEMTIMEDOP_ARGS 4
+#define TR_ARG_SEMTIMEDOP_SEMID 0 /* int32 */
+#define TR_ARG_SEMTIMEDOP_SOPS 1 /* trace.Pointer */
+#define TR_ARG_SEMTIMEDOP_NSOPS 2 /* uint64 */
+#define TR_ARG_SEMTIMEDOP_TIMEOUT 3 /* trace.Pointer */
+#define TR_EV_FADVISE64_ARGS 4
+#define TR_ARG_FADVISE64_FD 0 /* int32 */
+#define TR_ARG_FADVISE64_OFFSET 1 /* int64 */
+#define TR_ARG_FADVISE64_LEN 2 /* uint64 */
+#define TR_ARG_FADVISE64_ADVICE 3 /* int32 */
+#define TR_EV_TIMER_CREATE_ARGS 3
+#define TR_ARG_TIMER_CREATE_CLOCKID 0 /* int32 */
+#define TR_ARG_TIMER_CREATE_SEVP 1 /* trace.Pointer */
+#define TR_ARG_TIMER_CREATE_TIMER_ID 2 /* trace.Pointer */
+#define TR_EV_TIMER_SETTIME_ARGS 4
+#define TR_ARG_TIMER_SETTIME_TIMER_ID 0 /* int32 */
+#define TR_ARG_TIMER_SETTIME_FLAGS 1 /* int32 */
+#define TR_ARG_TIMER_SETTIME_NEW_VALUE 2 /* trace.Pointer */
+#define TR_ARG_TIMER_SETTIME_OLD_VALUE 3 /* trace.Pointer */
+#define TR_EV_TIMER_GETTIME_ARGS 2
+#define TR_ARG_TIMER_GETTIME_TIMER_ID 0 /* int32 */
+#define TR_ARG_TIMER_GETTIME_CURR_VALUE 1 /* trace.Pointer */
+#define TR_EV_TIMER_GETOVERRUN_ARGS 1
+#define TR_ARG_TIMER_GETOVERRUN_TIMER_ID 0 /* int32 */
+#define TR_EV_TIMER_DELETE_ARGS 1
+#define TR_ARG_TIMER_DELETE_TIMER_ID 0 /* int32 */
+#define TR_EV_CLOCK_SETTIME_ARGS 2
+#define TR_ARG_CLOCK_SETTIME_CLOCKID 0 /* int32 */
+#define TR_ARG_CLOCK_SETTIME_TP 1 /* trace.Pointer */
+#define TR_EV_CLOCK_GETTIME_ARGS 2
+#define TR_ARG_CLOCK_GETTIME_CLOCKID 0 /* int32 */
+#define TR_ARG_CLOCK_GETTIME_TP 1 /* trace.Pointer */
+#define TR_EV_CLOCK_GETRES_ARGS 2
+#define TR_ARG_CLOCK_GETRES_CLOCKID 0 /* int32 */
+#define TR_ARG_CLOCK_GETRES_RES 1 /* trace.Pointer */
+#define TR_EV_CLOCK_NANOSLEEP_ARGS 4
+#define TR_ARG_CLOCK_NANOSLEEP_CLOCKID 0 /* int32 */
+#define TR_ARG_CLOCK_NANOSLEEP_FLAGS 1 /* int32 */
+#define TR_ARG_CLOCK_NANOSLEEP_REQUEST 2 /* trace.Pointer */
+#define TR_ARG_CLOCK_NANOSLEEP_REMAIN 3 /* trace.Pointer */
+#define TR_EV_EXIT_GROUP_ARGS 1
+#define TR_ARG_EXIT_GROUP_STATUS 0 /* int32 */
+#define TR_EV_EPOLL_WAIT_ARGS 4
+#define TR_ARG_EPOLL_WAIT_EPFD 0 /* int32 */
+#define TR_ARG_EPOLL_WAIT_EVENTS 1 /* trace.Pointer */
+#define TR_ARG_EPOLL_WAIT_MAXEVENTS 2 /* int32 */
+#define TR_ARG_EPOLL_WAIT_TIMEOUT 3 /* int32 */
+#define TR_EV_EPOLL_CTL_ARGS 4
+#define TR_ARG_EPOLL_CTL_EPFD 0 /* int32 */
+#define TR_ARG_EPOLL_CTL_OP 1 /* int32 */
+#define TR_ARG_EPOLL_CTL_FD 2 /* int32 */
+#define TR_ARG_EPOLL_CTL_EVENT 3 /* trace.Pointer */
+#define TR_EV_TGKILL_ARGS 3
+#define TR_ARG_TGKILL_TGID 0 /* int32 */
+#define TR_ARG_TGKILL_TID 1 /* int32 */
+#define TR_ARG_TGKILL_SIG 2 /* int32 */
+#define TR_EV_UTIMES_ARGS 2
+#define TR_ARG_UTIMES_FILENAME 0 /* string */
+#define TR_ARG_UTIMES_TIMES 1 /* trace.Pointer */
+#define TR_EV_VSERVER_ARGS 0
+#define TR_EV_MBIND_ARGS 6
+#define TR_ARG_MBIND_ADDR 0 /* trace.Pointer */
+#define TR_ARG_MBIND_LEN 1 /* uint64 */
+#define TR_ARG_MBIND_MODE 2 /* int32 */
+#define TR_ARG_MBIND_NODEMASK 3 /* trace.Pointer */
+#define TR_ARG_MBIND_MAXNODE 4 /* uint64 */
+#define TR_ARG_MBIND_FLAGS 5 /* uint32 */
+#define TR_EV_SET_MEMPOLICY_ARGS 3
+#define TR_ARG_SET_MEMPOLICY_MODE 0 /* int32 */
+#define TR_ARG_SET_MEMPOLICY_NODEMASK 1 /* trace.Pointer */
+#define TR_ARG_SET_MEMPOLICY_MAXNODE 2 /* uint64 */
+#define TR_EV_GET_MEMPOLICY_ARGS 5
+#define TR_ARG_GET_MEMPOLICY_MODE 0 /* trace.Pointer */
+#define TR_ARG_GET_MEMPOLICY_NODEMASK 1 /* trace.Pointer */
+#define TR_ARG_GET_MEMPOLICY_MAXNODE 2 /* uint64 */
+#define TR_ARG_GET_MEMPOLICY_ADDR 3 /* trace.Pointer */
+#define TR_ARG_GET_MEMPOLICY_FLAGS 4 /* uint64 */
+#define TR_EV_MQ_OPEN_ARGS 4
+#define TR_ARG_MQ_OPEN_NAME 0 /* string */
+#define TR_ARG_MQ_OPEN_OFLAG 1 /* int32 */
+#define TR_ARG_MQ_OPEN_MODE 2 /* uint16 */
+#define TR_ARG_MQ_OPEN_ATTR 3 /* trace.Pointer */
+#define TR_EV_MQ_UNLINK_ARGS 1
+#define TR_ARG_MQ_UNLINK_NAME 0 /* string */
+#define TR_EV_MQ_TIMEDSEND_ARGS 5
+#define TR_ARG_MQ_TIMEDSEND_MQDES 0 /* int32 */
+#define TR_ARG_MQ_TIMEDSEND_MSG_PTR 1 /* string */
+#define TR_ARG_MQ_TIMEDSEND_MSG_LEN 2 /* uint64 */
+#define TR_ARG_MQ_TIMEDSEND_MSG_PRIO 3 /* uint32 */
+#define TR_ARG_MQ_TIMEDSEND_ABS_TIMEOUT 4 /* trace.Pointer */
+#define TR_EV_MQ_TIMEDRECEIVE_ARGS 5
+#define TR_ARG_MQ_TIMEDRECEIVE_MQDES 0 /* int32 */
+#define TR_ARG_MQ_TIMEDRECEIVE_MSG_PTR 1 /* string */
+#define TR_ARG_MQ_TIMEDRECEIVE_MSG_LEN 2 /* uint64 */
+#define TR_ARG_MQ_TIMEDRECEIVE_MSG_PRIO 3 /* trace.Pointer */
+#define TR_ARG_MQ_TIMEDRECEIVE_ABS_TIMEOUT 4 /* trace.Pointer */
+#define TR_EV_MQ_NOTIFY_ARGS 2
+#define TR_ARG_MQ_NOTIFY_MQDES 0 /* int32 */
+#define TR_ARG_MQ_NOTIFY_SEVP 1 /* trace.Pointer */
+#define TR_EV_MQ_GETSETATTR_ARGS 3
+#define TR_ARG_MQ_GETSETATTR_MQDES 0 /* int32 */
+#define TR_ARG_MQ_GETSETATTR_NEWATTR 1 /* trace.Pointer */
+#define TR_ARG_MQ_GETSETATTR_OLDATTR 2 /* trace.Pointer */
+#define TR_EV_KEXEC_LOAD_ARGS 4
+#define TR_ARG_KEXEC_LOAD_ENTRY 0 /* uint64 */
+#define TR_ARG_KEXEC_LOAD_NR_SEGMENTS 1 /* uint64 */
+#define TR_ARG_KEXEC_LOAD_SEGMENTS 2 /* trace.Pointer */
+#define TR_ARG_KEXEC_LOAD_FLAGS 3 /* uint64 */
+#define TR_EV_WAITID_ARGS 5
+#define TR_ARG_WAITID_IDTYPE 0 /* int32 */
+#define TR_ARG_WAITID_ID 1 /* int32 */
+#define TR_ARG_WAITID_INFOP 2 /* trace.Pointer */
+#define TR_ARG_WAITID_OPTIONS 3 /* int32 */
+#define TR_ARG_WAITID_RUSAGE 4 /* trace.Pointer */
+#define TR_EV_ADD_KEY_ARGS 5
+#define TR_ARG_ADD_KEY_TYPE 0 /* string */
+#define TR_ARG_ADD_KEY_DESCRIPTION 1 /* string */
+#define TR_ARG_ADD_KEY_PAYLOAD 2 /* trace.Pointer */
+#define TR_ARG_ADD_KEY_PLEN 3 /* uint64 */
+#define TR_ARG_ADD_KEY_KEYRING 4 /* int32 */
+#define TR_EV_REQUEST_KEY_ARGS 4
+#define TR_ARG_REQUEST_KEY_TYPE 0 /* string */
+#define TR_ARG_REQUEST_KEY_DESCRIPTION 1 /* string */
+#define TR_ARG_REQUEST_KEY_CALLOUT_INFO 2 /* string */
+#define TR_ARG_REQUEST_KEY_DEST_KEYRING 3 /* int32 */
+#define TR_EV_KEYCTL_ARGS 5
+#define TR_ARG_KEYCTL_OPERATION 0 /* int32 */
+#define TR_ARG_KEYCTL_ARG2 1 /* uint64 */
+#define TR_ARG_KEYCTL_ARG3 2 /* uint64 */
+#define TR_ARG_KEYCTL_ARG4 3 /* uint64 */
+#define TR_ARG_KEYCTL_ARG5 4 /* uint64 */
+#define TR_EV_IOPRIO_SET_ARGS 3
+#define TR_ARG_IOPRIO_SET_WHICH 0 /* int32 */
+#define TR_ARG_IOPRIO_SET_WHO 1 /* int32 */
+#define TR_ARG_IOPRIO_SET_IOPRIO 2 /* int32 */
+#define TR_EV_IOPRIO_GET_ARGS 2
+#define TR_ARG_IOPRIO_GET_WHICH 0 /* int32 */
+#define TR_ARG_IOPRIO_GET_WHO 1 /* int32 */
+#define TR_EV_INOTIFY_INIT_ARGS 0
+#define TR_EV_INOTIFY_ADD_WATCH_ARGS 3
+#define TR_ARG_INOTIFY_ADD_WATCH_FD 0 /* int32 */
+#define TR_ARG_INOTIFY_ADD_WATCH_PATHNAME 1 /* string */
+#define TR_ARG_INOTIFY_ADD_WATCH_MASK 2 /* uint32 */
+#define TR_EV_INOTIFY_RM_WATCH_ARGS 2
+#define TR_ARG_INOTIFY_RM_WATCH_FD 0 /* int32 */
+#define TR_ARG_INOTIFY_RM_WATCH_WD 1 /* int32 */
+#define TR_EV_MIGRATE_PAGES_ARGS 4
+#define TR_ARG_MIGRATE_PAGES_PID 0 /* int32 */
+#define TR_ARG_MIGRATE_PAGES_MAXNODE 1 /* uint64 */
+#define TR_ARG_MIGRATE_PAGES_OLD_NODES 2 /* trace.Pointer */
+#define TR_ARG_MIGRATE_PAGES_NEW_NODES 3 /* trace.Pointer */
+#define TR_EV_OPENAT_ARGS 4
+#define TR_ARG_OPENAT_DIRFD 0 /* int32 */
+#define TR_ARG_OPENAT_PATHNAME 1 /* string */
+#define TR_ARG_OPENAT_FLAGS 2 /* int32 */
+#define TR_ARG_OPENAT_MODE 3 /* uint16 */
+#define TR_EV_MKDIRAT_ARGS 3
+#define TR_ARG_MKDIRAT_DIRFD 0 /* int32 */
+#define TR_ARG_MKDIRAT_PATHNAME 1 /* string */
+#define TR_ARG_MKDIRAT_MODE 2 /* uint16 */
+#define TR_EV_MKNODAT_ARGS 4
+#define TR_ARG_MKNODAT_DIRFD 0 /* int32 */
+#define TR_ARG_MKNODAT_PATHNAME 1 /* string */
+#define TR_ARG_MKNODAT_MODE 2 /* uint16 */
+#define TR_ARG_MKNODAT_DEV 3 /* uint32 */
+#define TR_EV_FCHOWNAT_ARGS 5
+#define TR_ARG_FCHOWNAT_DIRFD 0 /* int32 */
+#define TR_ARG_FCHOWNAT_PATHNAME 1 /* string */
+#define TR_ARG_FCHOWNAT_OWNER 2 /* int32 */
+#define TR_ARG_FCHOWNAT_GROUP 3 /* int32 */
+#define TR_ARG_FCHOWNAT_FLAGS 4 /* int32 */
+#define TR_EV_FUTIMESAT_ARGS 3
+#define TR_ARG_FUTIMESAT_DIRFD 0 /* int32 */
+#define TR_ARG_FUTIMESAT_PATHNAME 1 /* string */
+#define TR_ARG_FUTIMESAT_TIMES 2 /* trace.Pointer */
+#define TR_EV_NEWFSTATAT_ARGS 4
+#define TR_ARG_NEWFSTATAT_DIRFD 0 /* int32 */
+#define TR_ARG_NEWFSTATAT_PATHNAME 1 /* string */
+#define TR_ARG_NEWFSTATAT_STATBUF 2 /* trace.Pointer */
+#define TR_ARG_NEWFSTATAT_FLAGS 3 /* int32 */
+#define TR_EV_UNLINKAT_ARGS 3
+#define TR_ARG_UNLINKAT_DIRFD 0 /* int32 */
+#define TR_ARG_UNLINKAT_PATHNAME 1 /* string */
+#define TR_ARG_UNLINKAT_FLAGS 2 /* int32 */
+#define TR_EV_RENAMEAT_ARGS 4
+#define TR_ARG_RENAMEAT_OLDDIRFD 0 /* int32 */
+#define TR_ARG_RENAMEAT_OLDPATH 1 /* string */
+#define TR_ARG_RENAMEAT_NEWDIRFD 2 /* int32 */
+#define TR_ARG_RENAMEAT_NEWPATH 3 /* string */
+#define TR_EV_LINKAT_ARGS 5
+#define TR_ARG_LINKAT_OLDDIRFD 0 /* int32 */
+#define TR_ARG_LINKAT_OLDPATH 1 /* string */
+#define TR_ARG_LINKAT_NEWDIRFD 2 /* int32 */
+#define TR_ARG_LINKAT_NEWPATH 3 /* string */
+#define TR_ARG_LINKAT_FLAGS 4 /* uint32 */
+#define TR_EV_SYMLINKAT_ARGS 3
+#define TR_ARG_SYMLINKAT_TARGET 0 /* string */
+#define TR_ARG_SYMLINKAT_NEWDIRFD 1 /* int32 */
+#define TR_ARG_SYMLINKAT_LINKPATH 2 /* string */
+#define TR_EV_READLINKAT_ARGS 4
+#define TR_ARG_READLINKAT_DIRFD 0 /* int32 */
+#define TR_ARG_READLINKAT_PATHNAME 1 /* string */
+#define TR_ARG_READLINKAT_BUF 2 /* string */
+#define TR_ARG_READLINKAT_BUFSIZ 3 /* int32 */
+#define TR_EV_FCHMODAT_ARGS 4
+#define TR_ARG_FCHMODAT_DIRFD 0 /* int32 */
+#define TR_ARG_FCHMODAT_PATHNAME 1 /* string */
+#define TR_ARG_FCHMODAT_MODE 2 /* uint16 */
+#define TR_ARG_FCHMODAT_FLAGS 3 /* int32 */
+#define TR_EV_FACCESSAT_ARGS 4
+#define TR_ARG_FACCESSAT_DIRFD 0 /* int32 */
+#define TR_ARG_FACCESSAT_PATHNAME 1 /* string */
+#define TR_ARG_FACCESSAT_MODE 2 /* int32 */
+#define TR_ARG_FACCESSAT_FLAGS 3 /* int32 */
+#define TR_EV_PSELECT6_ARGS 6
+#define TR_ARG_PSELECT6_NFDS 0 /* int32 */
+#define TR_ARG_PSELECT6_READFDS 1 /* trace.Pointer */
+#define TR_ARG_PSELECT6_WRITEFDS 2 /* trace.Pointer */
+#define TR_ARG_PSELECT6_EXCEPTFDS 3 /* trace.Pointer */
+#define TR_ARG_PSELECT6_TIMEOUT 4 /* trace.Pointer */
+#define TR_ARG_PSELECT6_SIGMASK 5 /* trace.Pointer */
+#define TR_EV_PPOLL_ARGS 5
+#define TR_ARG_PPOLL_FDS 0 /* trace.Pointer */
+#define TR_ARG_PPOLL_NFDS 1 /* uint32 */
+#define TR_ARG_PPOLL_TMO_P 2 /* trace.Pointer */
+#define TR_ARG_PPOLL_SIGMASK 3 /* trace.Pointer */
+#define TR_ARG_PPOLL_SIGSETSIZE 4 /* uint64 */
+#define TR_EV_UNSHARE_ARGS 1
+#define TR_ARG_UNSHARE_FLAGS 0 /* int32 */
+#define TR_EV_SET_ROBUST_LIST_ARGS 2
+#define TR_ARG_SET_ROBUST_LIST_HEAD 0 /* trace.Pointer */
+#define TR_ARG_SET_ROBUST_LIST_LEN 1 /* uint64 */
+#define TR_EV_GET_ROBUST_LIST_ARGS 3
+#define TR_ARG_GET_ROBUST_LIST_PID 0 /* int32 */
+#define TR_ARG_GET_ROBUST_LIST_HEAD_PTR 1 /* trace.Pointer */
+#define TR_ARG_GET_ROBUST_LIST_LEN_PTR 2 /* trace.Pointer */
+#define TR_EV_SPLICE_ARGS 6
+#define TR_ARG_SPLICE_FD_IN 0 /* int32 */
+#define TR_ARG_SPLICE_OFF_IN 1 /* trace.Pointer */
+#define TR_ARG_SPLICE_FD_OUT 2 /* int32 */
+#define TR_ARG_SPLICE_OFF_OUT 3 /* trace.Pointer */
+#define TR_ARG_SPLICE_LEN 4 /* uint64 */
+#define TR_ARG_SPLICE_FLAGS 5 /* uint32 */
+#define TR_EV_TEE_ARGS 4
+#define TR_ARG_TEE_FD_IN 0 /* int32 */
+#define TR_ARG_TEE_FD_OUT 1 /* int32 */
+#define TR_ARG_TEE_LEN 2 /* uint64 */
+#define TR_ARG_TEE_FLAGS 3 /* uint32 */
+#define TR_EV_SYNC_FILE_RANGE_ARGS 4
+#define TR_ARG_SYNC_FILE_RANGE_FD 0 /* int32 */
+#define TR_ARG_SYNC_FILE_RANGE_OFFSET 1 /* int64 */
+#define TR_ARG_SYNC_FILE_RANGE_NBYTES 2 /* int64 */
+#define TR_ARG_SYNC_FILE_RANGE_FLAGS 3 /* uint32 */
+#define TR_EV_VMSPLICE_ARGS 4
+#define TR_ARG_VMSPLICE_FD 0 /* int32 */
+#define TR_ARG_VMSPLICE_IOV 1 /* trace.Pointer */
+#define TR_ARG_VMSPLICE_NR_SEGS 2 /* uint64 */
+#define TR_ARG_VMSPLICE_FLAGS 3 /* uint32 */
+#define TR_EV_MOVE_PAGES_ARGS 6
+#define TR_ARG_MOVE_PAGES_PID 0 /* int32 */
+#define TR_ARG_MOVE_PAGES_COUNT 1 /* uint64 */
+#define TR_ARG_MOVE_PAGES_PAGES 2 /* trace.Pointer */
+#define TR_ARG_MOVE_PAGES_NODES 3 /* trace.Pointer */
+#define TR_ARG_MOVE_PAGES_STATUS 4 /* trace.Pointer */
+#define TR_ARG_MOVE_PAGES_FLAGS 5 /* int32 */
+#define TR_EV_UTIMENSAT_ARGS 4
+#define TR_ARG_UTIMENSAT_DIRFD 0 /* int32 */
+#define TR_ARG_UTIMENSAT_PATHNAME 1 /* string */
+#define TR_ARG_UTIMENSAT_TIMES 2 /* trace.Pointer */
+#define TR_ARG_UTIMENSAT_FLAGS 3 /* int32 */
+#define TR_EV_EPOLL_PWAIT_ARGS 6
+#define TR_ARG_EPOLL_PWAIT_EPFD 0 /* int32 */
+#define TR_ARG_EPOLL_PWAIT_EVENTS 1 /* trace.Pointer */
+#define TR_ARG_EPOLL_PWAIT_MAXEVENTS 2 /* int32 */
+#define TR_ARG_EPOLL_PWAIT_TIMEOUT 3 /* int32 */
+#define TR_ARG_EPOLL_PWAIT_SIGMASK 4 /* trace.Pointer */
+#define TR_ARG_EPOLL_PWAIT_SIGSETSIZE 5 /* uint64 */
+#define TR_EV_SIGNALFD_ARGS 3
+#define TR_ARG_SIGNALFD_FD 0 /* int32 */
+#define TR_ARG_SIGNALFD_MASK 1 /* trace.Pointer */
+#define TR_ARG_SIGNALFD_FLAGS 2 /* int32 */
+#define TR_EV_TIMERFD_CREATE_ARGS 2
+#define TR_ARG_TIMERFD_CREATE_CLOCKID 0 /* int32 */
+#define TR_ARG_TIMERFD_CREATE_FLAGS 1 /* int32 */
+#define TR_EV_EVENTFD_ARGS 2
+#define TR_ARG_EVENTFD_INITVAL 0 /* uint32 */
+#define TR_ARG_EVENTFD_FLAGS 1 /* int32 */
+#define TR_EV_FALLOCATE_ARGS 4
+#define TR_ARG_FALLOCATE_FD 0 /* int32 */
+#define TR_ARG_FALLOCATE_MODE 1 /* int32 */
+#define TR_ARG_FALLOCATE_OFFSET 2 /* int64 */
+#define TR_ARG_FALLOCATE_LEN 3 /* int64 */
+#define TR_EV_TIMERFD_SETTIME_ARGS 4
+#define TR_ARG_TIMERFD_SETTIME_FD 0 /* int32 */
+#define TR_ARG_TIMERFD_SETTIME_FLAGS 1 /* int32 */
+#define TR_ARG_TIMERFD_SETTIME_NEW_VALUE 2 /* trace.Pointer */
+#define TR_ARG_TIMERFD_SETTIME_OLD_VALUE 3 /* trace.Pointer */
+#define TR_EV_TIMERFD_GETTIME_ARGS 2
+#define TR_ARG_TIMERFD_GETTIME_FD 0 /* int32 */
+#define TR_ARG_TIMERFD_GETTIME_CURR_VALUE 1 /* trace.Pointer */
+#define TR_EV_ACCEPT4_ARGS 4
+#define TR_ARG_ACCEPT4_SOCKFD 0 /* int32 */
+#define TR_ARG_ACCEPT4_ADDR 1 /* SockAddr */
+#define TR_ARG_ACCEPT4_ADDRLEN 2 /* trace.Pointer */
+#define TR_ARG_ACCEPT4_FLAGS 3 /* int32 */
+#define TR_EV_SIGNALFD4_ARGS 4
+#define TR_ARG_SIGNALFD4_FD 0 /* int32 */
+#define TR_ARG_SIGNALFD4_MASK 1 /* trace.Pointer */
+#define TR_ARG_SIGNALFD4_SIZEMASK 2 /* uint64 */
+#define TR_ARG_SIGNALFD4_FLAGS 3 /* int32 */
+#define TR_EV_EVENTFD2_ARGS 2
+#define TR_ARG_EVENTFD2_INITVAL 0 /* uint32 */
+#define TR_ARG_EVENTFD2_FLAGS 1 /* int32 */
+#define TR_EV_EPOLL_CREATE1_ARGS 1
+#define TR_ARG_EPOLL_CREATE1_FLAGS 0 /* int32 */
+#define TR_EV_DUP3_ARGS 3
+#define TR_ARG_DUP3_OLDFD 0 /* int32 */
+#define TR_ARG_DUP3_NEWFD 1 /* int32 */
+#define TR_ARG_DUP3_FLAGS 2 /* int32 */
+#define TR_EV_PIPE2_ARGS 2
+#define TR_ARG_PIPE2_PIPEFD 0 /* trace.Pointer */
+#define TR_ARG_PIPE2_FLAGS 1 /* int32 */
+#define TR_EV_INOTIFY_INIT1_ARGS 1
+#define TR_ARG_INOTIFY_INIT1_FLAGS 0 /* int32 */
+#define TR_EV_PREADV_ARGS 5
+#define TR_ARG_PREADV_FD 0 /* int32 */
+#define TR_ARG_PREADV_IOV 1 /* trace.Pointer */
+#define TR_ARG_PREADV_IOVCNT 2 /* uint64 */
+#define TR_ARG_PREADV_POS_L 3 /* uint64 */
+#define TR_ARG_PREADV_POS_H 4 /* uint64 */
+#define TR_EV_PWRITEV_ARGS 5
+#define TR_ARG_PWRITEV_FD 0 /* int32 */
+#define TR_ARG_PWRITEV_IOV 1 /* trace.Pointer */
+#define TR_ARG_PWRITEV_IOVCNT 2 /* uint64 */
+#define TR_ARG_PWRITEV_POS_L 3 /* uint64 */
+#define TR_ARG_PWRITEV_POS_H 4 /* uint64 */
+#define TR_EV_RT_TGSIGQUEUEINFO_ARGS 4
+#define TR_ARG_RT_TGSIGQUEUEINFO_TGID 0 /* int32 */
+#define TR_ARG_RT_TGSIGQUEUEINFO_TID 1 /* int32 */
+#define TR_ARG_RT_TGSIGQUEUEINFO_SIG 2 /* int32 */
+#define TR_ARG_RT_TGSIGQUEUEINFO_INFO 3 /* trace.Pointer */
+#define TR_EV_PERF_EVENT_OPEN_ARGS 5
+#define TR_ARG_PERF_EVENT_OPEN_ATTR 0 /* trace.Pointer */
+#define TR_ARG_PERF_EVENT_OPEN_PID 1 /* int32 */
+#define TR_ARG_PERF_EVENT_OPEN_CPU 2 /* int32 */
+#define TR_ARG_PERF_EVENT_OPEN_GROUP_FD 3 /* int32 */
+#define TR_ARG_PERF_EVENT_OPEN_FLAGS 4 /* uint64 */
+#define TR_EV_RECVMMSG_ARGS 5
+#define TR_ARG_RECVMMSG_SOCKFD 0 /* int32 */
+#define TR_ARG_RECVMMSG_MSGVEC 1 /* trace.Pointer */
+#define TR_ARG_RECVMMSG_VLEN 2 /* uint32 */
+#define TR_ARG_RECVMMSG_FLAGS 3 /* int32 */
+#define TR_ARG_RECVMMSG_TIMEOUT 4 /* trace.Pointer */
+#define TR_EV_FANOTIFY_INIT_ARGS 2
+#define TR_ARG_FANOTIFY_INIT_FLAGS 0 /* uint32 */
+#define TR_ARG_FANOTIFY_INIT_EVENT_F_FLAGS 1 /* uint32 */
+#define TR_EV_FANOTIFY_MARK_ARGS 5
+#define TR_ARG_FANOTIFY_MARK_FANOTIFY_FD 0 /* int32 */
+#define TR_ARG_FANOTIFY_MARK_FLAGS 1 /* uint32 */
+#define TR_ARG_FANOTIFY_MARK_MASK 2 /* uint64 */
+#define TR_ARG_FANOTIFY_MARK_DIRFD 3 /* int32 */
+#define TR_ARG_FANOTIFY_MARK_PATHNAME 4 /* string */
+#define TR_EV_PRLIMIT64_ARGS 4
+#define TR_ARG_PRLIMIT64_PID 0 /* int32 */
+#define TR_ARG_PRLIMIT64_RESOURCE 1 /* int32 */
+#define TR_ARG_PRLIMIT64_NEW_LIMIT 2 /* trace.Pointer */
+#define TR_ARG_PRLIMIT64_OLD_LIMIT 3 /* trace.Pointer */
+#define TR_EV_NAME_TO_HANDLE_AT_ARGS 5
+#define TR_ARG_NAME_TO_HANDLE_AT_DIRFD 0 /* int32 */
+#define TR_ARG_NAME_TO_HANDLE_AT_PATHNAME 1 /* string */
+#define TR_ARG_NAME_TO_HANDLE_AT_HANDLE 2 /* trace.Pointer */
+#define TR_ARG_NAME_TO_HANDLE_AT_MOUNT_ID 3 /* trace.Pointer */
+#define TR_ARG_NAME_TO_HANDLE_AT_FLAGS 4 /* int32 */
+#define TR_EV_OPEN_BY_HANDLE_AT_ARGS 3
+#define TR_ARG_OPEN_BY_HANDLE_AT_MOUNT_FD 0 /* int32 */
+#define TR_ARG_OPEN_BY_HANDLE_AT_HANDLE 1 /* trace.Pointer */
+#define TR_ARG_OPEN_BY_HANDLE_AT_FLAGS 2 /* int32 */
+#define TR_EV_CLOCK_ADJTIME_ARGS 2
+#define TR_ARG_CLOCK_ADJTIME_CLK_ID 0 /* int32 */
+#define TR_ARG_CLOCK_ADJTIME_BUF 1 /* trace.Pointer */
+#define TR_EV_SYNCFS_ARGS 1
+#define TR_ARG_SYNCFS_FD 0 /* int32 */
+#define TR_EV_SENDMMSG_ARGS 4
+#define TR_ARG_SENDMMSG_SOCKFD 0 /* int32 */
+#define TR_ARG_SENDMMSG_MSGVEC 1 /* trace.Pointer */
+#define TR_ARG_SENDMMSG_VLEN 2 /* uint32 */
+#define TR_ARG_SENDMMSG_FLAGS 3 /* int32 */
+#define TR_EV_SETNS_ARGS 2
+#define TR_ARG_SETNS_FD 0 /* int32 */
+#define TR_ARG_SETNS_NSTYPE 1 /* int32 */
+#define TR_EV_GETCPU_ARGS 3
+#define TR_ARG_GETCPU_CPU 0 /* trace.Pointer */
+#define TR_ARG_GETCPU_NODE 1 /* trace.Pointer */
+#define TR_ARG_GETCPU_TCACHE 2 /* trace.Pointer */
+#define TR_EV_PROCESS_VM_READV_ARGS 6
+#define TR_ARG_PROCESS_VM_READV_PID 0 /* int32 */
+#define TR_ARG_PROCESS_VM_READV_LOCAL_IOV 1 /* trace.Pointer */
+#define TR_ARG_PROCESS_VM_READV_LIOVCNT 2 /* uint64 */
+#define TR_ARG_PROCESS_VM_READV_REMOTE_IOV 3 /* trace.Pointer */
+#define TR_ARG_PROCESS_VM_READV_RIOVCNT 4 /* uint64 */
+#define TR_ARG_PROCESS_VM_READV_FLAGS 5 /* uint64 */
+#define TR_EV_PROCESS_VM_WRITEV_ARGS 6
+#define TR_ARG_PROCESS_VM_WRITEV_PID 0 /* int32 */
+#define TR_ARG_PROCESS_VM_WRITEV_LOCAL_IOV 1 /* trace.Pointer */
+#define TR_ARG_PROCESS_VM_WRITEV_LIOVCNT 2 /* uint64 */
+#define TR_ARG_PROCESS_VM_WRITEV_REMOTE_IOV 3 /* trace.Pointer */
+#define TR_ARG_PROCESS_VM_WRITEV_RIOVCNT 4 /* uint64 */
+#define TR_ARG_PROCESS_VM_WRITEV_FLAGS 5 /* uint64 */
+#define TR_EV_KCMP_ARGS 5
+#define TR_ARG_KCMP_PID1 0 /* int32 */
+#define TR_ARG_KCMP_PID2 1 /* int32 */
+#define TR_ARG_KCMP_TYPE 2 /* int32 */
+#define TR_ARG_KCMP_IDX1 3 /* uint64 */
+#define TR_ARG_KCMP_IDX2 4 /* uint64 */
+#define TR_EV_FINIT_MODULE_ARGS 3
+#define TR_ARG_FINIT_MODULE_FD 0 /* int32 */
+#define TR_ARG_FINIT_MODULE_PARAM_VALUES 1 /* string */
+#define TR_ARG_FINIT_MODULE_FLAGS 2 /* int32 */
+#define TR_EV_SCHED_SETATTR_ARGS 3
+#define TR_ARG_SCHED_SETATTR_PID 0 /* int32 */
+#define TR_ARG_SCHED_SETATTR_ATTR 1 /* trace.Pointer */
+#define TR_ARG_SCHED_SETATTR_FLAGS 2 /* uint32 */
+#define TR_EV_SCHED_GETATTR_ARGS 4
+#define TR_ARG_SCHED_GETATTR_PID 0 /* int32 */
+#define TR_ARG_SCHED_GETATTR_ATTR 1 /* trace.Pointer */
+#define TR_ARG_SCHED_GETATTR_SIZE 2 /* uint32 */
+#define TR_ARG_SCHED_GETATTR_FLAGS 3 /* uint32 */
+#define TR_EV_RENAMEAT2_ARGS 5
+#define TR_ARG_RENAMEAT2_OLDDIRFD 0 /* int32 */
+#define TR_ARG_RENAMEAT2_OLDPATH 1 /* string */
+#define TR_ARG_RENAMEAT2_NEWDIRFD 2 /* int32 */
+#define TR_ARG_RENAMEAT2_NEWPATH 3 /* string */
+#define TR_ARG_RENAMEAT2_FLAGS 4 /* uint32 */
+#define TR_EV_SECCOMP_ARGS 3
+#define TR_ARG_SECCOMP_OPERATION 0 /* uint32 */
+#define TR_ARG_SECCOMP_FLAGS 1 /* uint32 */
+#define TR_ARG_SECCOMP_ARGS 2 /* trace.Pointer */
+#define TR_EV_GETRANDOM_ARGS 3
+#define TR_ARG_GETRANDOM_BUF 0 /* trace.Pointer */
+#define TR_ARG_GETRANDOM_BUFLEN 1 /* uint64 */
+#define TR_ARG_GETRANDOM_FLAGS 2 /* uint32 */
 #define TR_EV_MEMFD_CREATE_ARGS 2
 #define TR_ARG_MEMFD_CREATE_NAME 0 /* string */
 #define TR_ARG_MEMFD_CREATE_FLAGS 1 /* uint32 */
+#define TR_EV_KEXEC_FILE_LOAD_ARGS 5
+#define TR_ARG_KEXEC_FILE_LOAD_KERNEL_FD 0 /* int32 */
+#define TR_ARG_KEXEC_FILE_LOAD_INITRD_FD 1 /* int32 */
+#define TR_ARG_KEXEC_FILE_LOAD_CMDLINE_LEN 2 /* uint64 */
+#define TR_ARG_KEXEC_FILE_LOAD_CMDLINE 3 /* string */
+#define TR_ARG_KEXEC_FILE_LOAD_FLAGS 4 /* uint64 */
+#define TR_EV_BPF_ARGS 3
+#define TR_ARG_BPF_CMD 0 /* int32 */
+#define TR_ARG_BPF_ATTR 1 /* trace.Pointer */
+#define TR_ARG_BPF_SIZE 2 /* uint32 */
 #define TR_EV_EXECVEAT_ARGS 5
 #define TR_ARG_EXECVEAT_DIRFD 0 /* int32 */
 #define TR_ARG_EXECVEAT_PATHNAME 1 /* string */
 #define TR_ARG_EXECVEAT_ARGV 2 /* []string */
 #define TR_ARG_EXECVEAT_ENVP 3 /* []string */
 #define TR_ARG_EXECVEAT_FLAGS 4 /* int32 */
+#define TR_EV_USERFAULTFD_ARGS 1
+#define TR_ARG_USERFAULTFD_FLAGS 0 /* int32 */
+#define TR_EV_MEMBARRIER_ARGS 2
+#define TR_ARG_MEMBARRIER_CMD 0 /* int32 */
+#define TR_ARG_MEMBARRIER_FLAGS 1 /* int32 */
+#define TR_EV_MLOCK2_ARGS 3
+#define TR_ARG_MLOCK2_ADDR 0 /* trace.Pointer */
+#define TR_ARG_MLOCK2_LEN 1 /* uint64 */
+#define TR_ARG_MLOCK2_FLAGS 2 /* int32 */
+#define TR_EV_COPY_FILE_RANGE_ARGS 6
+#define TR_ARG_COPY_FILE_RANGE_FD_IN 0 /* int32 */
+#define TR_ARG_COPY_FILE_RANGE_OFF_IN 1 /* trace.Pointer */
+#define TR_ARG_COPY_FILE_RANGE_FD_OUT 2 /* int32 */
+#define TR_ARG_COPY_FILE_RANGE_OFF_OUT 3 /* trace.Pointer */
+#define TR_ARG_COPY_FILE_RANGE_LEN 4 /* uint64 */
+#define TR_ARG_COPY_FILE_RANGE_FLAGS 5 /* uint32 */
+#define TR_EV_PREADV2_ARGS 6
+#define TR_ARG_PREADV2_FD 0 /* int32 */
+#define TR_ARG_PREADV2_IOV 1 /* trace.Pointer */
+#define TR_ARG_PREADV2_IOVCNT 2 /* uint64 */
+#define TR_ARG_PREADV2_POS_L 3 /* uint64 */
+#define TR_ARG_PREADV2_POS_H 4 /* uint64 */
+#define TR_ARG_PREADV2_FLAGS 5 /* int32 */
+#define TR_EV_PWRITEV2_ARGS 6
+#define TR_ARG_PWRITEV2_FD 0 /* int32 */
+#define TR_ARG_PWRITEV2_IOV 1 /* trace.Pointer */
+#define TR_ARG_PWRITEV2_IOVCNT 2 /* uint64 */
+#define TR_ARG_PWRITEV2_POS_L 3 /* uint64 */
+#define TR_ARG_PWRITEV2_POS_H 4 /* uint64 */
+#define TR_ARG_PWRITEV2_FLAGS 5 /* int32 */
+#define TR_EV_PKEY_MPROTECT_ARGS 4
+#define TR_ARG_PKEY_MPROTECT_ADDR 0 /* trace.Pointer */
+#define TR_ARG_PKEY_MPROTECT_LEN 1 /* uint64 */
+#define TR_ARG_PKEY_MPROTECT_PROT 2 /* int32 */
+#define TR_ARG_PKEY_MPROTECT_PKEY 3 /* int32 */
+#define TR_EV_PKEY_ALLOC_ARGS 2
+#define TR_ARG_PKEY_ALLOC_FLAGS 0 /* uint32 */
+#define TR_ARG_PKEY_ALLOC_ACCESS_RIGHTS 1 /* uint64 */
+#define TR_EV_PKEY_FREE_ARGS 1
+#define TR_ARG_PKEY_FREE_PKEY 0 /* int32 */
+#define TR_EV_STATX_ARGS 5
+#define TR_ARG_STATX_DIRFD 0 /* int32 */
+#define TR_ARG_STATX_PATHNAME 1 /* string */
+#define TR_ARG_STATX_FLAGS 2 /* int32 */
+#define TR_ARG_STATX_MASK 3 /* uint32 */
+#define TR_ARG_STATX_STATXBUF 4 /* trace.Pointer */
+#define TR_EV_IO_PGETEVENTS_ARGS 6
+#define TR_ARG_IO_PGETEVENTS_CTX_ID 0 /* trace.Pointer */
+#define TR_ARG_IO_PGETEVENTS_MIN_NR 1 /* int64 */
+#define TR_ARG_IO_PGETEVENTS_NR 2 /* int64 */
+#define TR_ARG_IO_PGETEVENTS_EVENTS 3 /* trace.Pointer */
+#define TR_ARG_IO_PGETEVENTS_TIMEOUT 4 /* trace.Pointer */
+#define TR_ARG_IO_PGETEVENTS_USIG 5 /* trace.Pointer */
+#define TR_EV_RSEQ_ARGS 4
+#define TR_ARG_RSEQ_RSEQ 0 /* trace.Pointer */
+#define TR_ARG_RSEQ_RSEQ_LEN 1 /* uint32 */
+#define TR_ARG_RSEQ_FLAGS 2 /* int32 */
+#define TR_ARG_RSEQ_SIG 3 /* uint32 */
+#define TR_EV_PIDFD_SEND_SIGNAL_ARGS 4
+#define TR_ARG_PIDFD_SEND_SIGNAL_PIDFD 0 /* int32 */
+#define TR_ARG_PIDFD_SEND_SIGNAL_SIG 1 /* int32 */
+#define TR_ARG_PIDFD_SEND_SIGNAL_INFO 2 /* trace.Pointer */
+#define TR_ARG_PIDFD_SEND_SIGNAL_FLAGS 3 /* uint32 */
+#define TR_EV_IO_URING_SETUP_ARGS 2
+#define TR_ARG_IO_URING_SETUP_ENTRIES 0 /* uint32 */
+#define TR_ARG_IO_URING_SETUP_P 1 /* trace.Pointer */
+#define TR_EV_IO_URING_ENTER_ARGS 5
+#define TR_ARG_IO_URING_ENTER_FD 0 /* uint32 */
+#define TR_ARG_IO_URING_ENTER_TO_SUBMIT 1 /* uint32 */
+#define TR_ARG_IO_URING_ENTER_MIN_COMPLETE 2 /* uint32 */
+#define TR_ARG_IO_URING_ENTER_FLAGS 3 /* uint32 */
+#define TR_ARG_IO_URING_ENTER_SIG 4 /* trace.Pointer */
+#define TR_EV_IO_URING_REGISTER_ARGS 4
+#define TR_ARG_IO_URING_REGISTER_FD 0 /* uint32 */
+#define TR_ARG_IO_URING_REGISTER_OPCODE 1 /* uint32 */
+#define TR_ARG_IO_URING_REGISTER_ARG 2 /* trace.Pointer */
+#define TR_ARG_IO_URING_REGISTER_NR_ARGS 3 /* uint32 */
+#define TR_EV_OPEN_TREE_ARGS 3
+#define TR_ARG_OPEN_TREE_DFD 0 /* int32 */
+#define TR_ARG_OPEN_TREE_FILENAME 1 /* string */
+#define TR_ARG_OPEN_TREE_FLAGS 2 /* uint32 */
+#define TR_EV_MOVE_MOUNT_ARGS 5
+#define TR_ARG_MOVE_MOUNT_FROM_DFD 0 /* int32 */
+#define TR_ARG_MOVE_MOUNT_FROM_PATH 1 /* string */
+#define TR_ARG_MOVE_MOUNT_TO_DFD 2 /* int32 */
+#define TR_ARG_MOVE_MOUNT_TO_PATH 3 /* string */
+#define TR_ARG_MOVE_MOUNT_FLAGS 4 /* uint32 */
+#define TR_EV_FSOPEN_ARGS 2
+#define TR_ARG_FSOPEN_FSNAME 0 /* string */
+#define TR_ARG_FSOPEN_FLAGS 1 /* uint32 */
+#define TR_EV_FSCONFIG_ARGS 5
+#define TR_ARG_FSCONFIG_FS_FD 0 /* trace.Pointer */
+#define TR_ARG_FSCONFIG_CMD 1 /* uint32 */
+#define TR_ARG_FSCONFIG_KEY 2 /* string */
+#define TR_ARG_FSCONFIG_VALUE 3 /* trace.Pointer */
+#define TR_ARG_FSCONFIG_AUX 4 /* int32 */
+#define TR_EV_FSMOUNT_ARGS 3
+#define TR_ARG_FSMOUNT_FSFD 0 /* int32 */
+#define TR_ARG_FSMOUNT_FLAGS 1 /* uint32 */
+#define TR_ARG_FSMOUNT_MS_FLAGS 2 /* uint32 */
+#define TR_EV_FSPICK_ARGS 3
+#define TR_ARG_FSPICK_DIRFD 0 /* int32 */
+#define TR_ARG_FSPICK_PATHNAME 1 /* string */
+#define TR_ARG_FSPICK_FLAGS 2 /* uint32 */
+#define TR_EV_PIDFD_OPEN_ARGS 2
+#define TR_ARG_PIDFD_OPEN_PID 0 /* int32 */
+#define TR_ARG_PIDFD_OPEN_FLAGS 1 /* uint32 */
+#define TR_EV_CLONE3_ARGS 2
+#define TR_ARG_CLONE3_CL_ARGS 0 /* trace.Pointer */
+#define TR_ARG_CLONE3_SIZE 1 /* uint64 */
+#define TR_EV_CLOSE_RANGE_ARGS 2
+#define TR_ARG_CLOSE_RANGE_FIRST 0 /* uint32 */
+#define TR_ARG_CLOSE_RANGE_LAST 1 /* uint32 */
+#define TR_EV_OPENAT2_ARGS 4
+#define TR_ARG_OPENAT2_DIRFD 0 /* int32 */
+#define TR_ARG_OPENAT2_PATHNAME 1 /* string */
+#define TR_ARG_OPENAT2_HOW 2 /* trace.Pointer */
+#define TR_ARG_OPENAT2_SIZE 3 /* uint64 */
+#define TR_EV_PIDFD_GETFD_ARGS 3
+#define TR_ARG_PIDFD_GETFD_PIDFD 0 /* int32 */
+#define TR_ARG_PIDFD_GETFD_TARGETFD 1 /* int32 */
+#define TR_ARG_PIDFD_GETFD_FLAGS 2 /* uint32 */
+#define TR_EV_FACCESSAT2_ARGS 4
+#define TR_ARG_FACCESSAT2_FD 0 /* int32 */
+#define TR_ARG_FACCESSAT2_PATH 1 /* string */
+#define TR_ARG_FACCESSAT2_MODE 2 /* int32 */
+#define TR_ARG_FACCESSAT2_FLAG 3 /* int32 */
+#define TR_EV_PROCESS_MADVISE_ARGS 5
+#define TR_ARG_PROCESS_MADVISE_PIDFD 0 /* int32 */
+#define TR_ARG_PROCESS_MADVISE_ADDR 1 /* trace.Pointer */
+#define TR_ARG_PROCESS_MADVISE_LENGTH 2 /* uint64 */
+#define TR_ARG_PROCESS_MADVISE_ADVICE 3 /* int32 */
+#define TR_ARG_PROCESS_MADVISE_FLAGS 4 /* uint64 */
+#define TR_EV_EPOLL_PWAIT2_ARGS 5
+#define TR_ARG_EPOLL_PWAIT2_FD 0 /* int32 */
+#define TR_ARG_EPOLL_PWAIT2_EVENTS 1 /* trace.Pointer */
+#define TR_ARG_EPOLL_PWAIT2_MAXEVENTS 2 /* int32 */
+#define TR_ARG_EPOLL_PWAIT2_TIMEOUT 3 /* trace.Pointer */
+#define TR_ARG_EPOLL_PWAIT2_SIGSET 4 /* trace.Pointer */
+#define TR_EV_MOUNT_SETATTR_ARGS 5
+#define TR_ARG_MOUNT_SETATTR_DFD 0 /* int32 */
+#define TR_ARG_MOUNT_SETATTR_PATH 1 /* string */
+#define TR_ARG_MOUNT_SETATTR_FLAGS 2 /* uint32 */
+#define TR_ARG_MOUNT_SETATTR_UATTR 3 /* trace.Pointer */
+#define TR_ARG_MOUNT_SETATTR_USIZE 4 /* uint64 */
+#define TR_EV_QUOTACTL_FD_ARGS 4
+#define TR_ARG_QUOTACTL_FD_FD 0 /* uint32 */
+#define TR_ARG_QUOTACTL_FD_CMD 1 /* uint32 */
+#define TR_ARG_QUOTACTL_FD_ID 2 /* trace.Pointer */
+#define TR_ARG_QUOTACTL_FD_ADDR 3 /* trace.Pointer */
+#define TR_EV_LANDLOCK_CREATE_RULESET_ARGS 3
+#define TR_ARG_LANDLOCK_CREATE_RULESET_ATTR 0 /* trace.Pointer */
+#define TR_ARG_LANDLOCK_CREATE_RULESET_SIZE 1 /* uint64 */
+#define TR_ARG_LANDLOCK_CREATE_RULESET_FLAGS 2 /* uint32 */
+#define TR_EV_LANDLOCK_ADD_RULE_ARGS 4
+#define TR_ARG_LANDLOCK_ADD_RULE_RULESET_FD 0 /* int32 */
+#define TR_ARG_LANDLOCK_ADD_RULE_RULE_TYPE 1 /* int32 */
+#define TR_ARG_LANDLOCK_ADD_RULE_RULE_ATTR 2 /* trace.Pointer */
+#define TR_ARG_LANDLOCK_ADD_RULE_FLAGS 3 /* uint32 */
+#define TR_EV_LANDLOCK_RESTRICT_SELF_ARGS 2
+#define TR_ARG_LANDLOCK_RESTRICT_SELF_RULESET_FD 0 /* int32 */
+#define TR_ARG_LANDLOCK_RESTRICT_SELF_FLAGS 1 /* uint32 */
+#define TR_EV_MEMFD_SECRET_ARGS 1
+#define TR_ARG_MEMFD_SECRET_FLAGS 0 /* uint32 */
+#define TR_EV_PROCESS_MRELEASE_ARGS 2
+#define TR_ARG_PROCESS_MRELEASE_PIDFD 0 /* int32 */
+#define TR_ARG_PROCESS_MRELEASE_FLAGS 1 /* uint32 */
+#define TR_EV_FUTEX_WAITV_ARGS 5
+#define TR_ARG_FUTEX_WAITV_WAITERS 0 /* trace.Pointer */
+#define TR_ARG_FUTEX_WAITV_NR_FUTEXES 1 /* uint32 */
+#define TR_ARG_FUTEX_WAITV_FLAGS 2 /* uint32 */
+#define TR_ARG_FUTEX_WAITV_TIMEOUT 3 /* trace.Pointer */
+#define TR_ARG_FUTEX_WAITV_CLOCKID 4 /* int32 */
+#define TR_EV_SET_MEMPOLICY_HOME_NODE_ARGS 4
+#define TR_ARG_SET_MEMPOLICY_HOME_NODE_START 0 /* uint64 */
+#define TR_ARG_SET_MEMPOLICY_HOME_NODE_LEN 1 /* uint64 */
+#define TR_ARG_SET_MEMPOLICY_HOME_NODE_HOME_NODE 2 /* uint64 */
+#define TR_ARG_SET_MEMPOLICY_HOME_NODE_FLAGS 3 /* uint64 */
+#define TR_EV_CACHESTAT_ARGS 4
+#define TR_ARG_CACHESTAT_FD 0 /* uint32 */
+#define TR_ARG_CACHESTAT_CSTAT_RANGE 1 /* trace.Pointer */
+#define TR_ARG_CACHESTAT_CSTAT 2 /* trace.Pointer */
+#define TR_ARG_CACHESTAT_FLAGS 3 /* uint32 */
+#define TR_EV_FCHMODAT2_ARGS 4
+#define TR_ARG_FCHMODAT2_DIRFD 0 /* int32 */
+#define TR_ARG_FCHMODAT2_PATHNAME 1 /* string */
+#define TR_ARG_FCHMODAT2_MODE 2 /* uint16 */
+#define TR_ARG_FCHMODAT2_FLAGS 3 /* uint32 */
+#define TR_EV_MAP_SHADOW_STACK_ARGS 3
+#define TR_ARG_MAP_SHADOW_STACK_ADDR 0 /* uint64 */
+#define TR_ARG_MAP_SHADOW_STACK_SIZE 1 /* uint64 */
+#define TR_ARG_MAP_SHADOW_STACK_FLAGS 2 /* uint32 */
+#define TR_EV_FUTEX_WAKE_ARGS 4
+#define TR_ARG_FUTEX_WAKE_UADDR 0 /* trace.Pointer */
+#define TR_ARG_FUTEX_WAKE_MASK 1 /* uint64 */
+#define TR_ARG_FUTEX_WAKE_NR 2 /* int32 */
+#define TR_ARG_FUTEX_WAKE_FLAGS 3 /* uint32 */
+#define TR_EV_FUTEX_WAIT_ARGS 6
+#define TR_ARG_FUTEX_WAIT_UADDR 0 /* trace.Pointer */
+#define TR_ARG_FUTEX_WAIT_VAL 1 /* uint64 */
+#define TR_ARG_FUTEX_WAIT_MASK 2 /* uint64 */
+#define TR_ARG_FUTEX_WAIT_FLAGS 3 /* uint32 */
+#define TR_ARG_FUTEX_WAIT_TIMEOUT 4 /* trace.Pointer */
+#define TR_ARG_FUTEX_WAIT_CLOCKID 5 /* int32 */
+#define TR_EV_FUTEX_REQUEUE_ARGS 4
+#define TR_ARG_FUTEX_REQUEUE_WAITERS 0 /* trace.Pointer */
+#define TR_ARG_FUTEX_REQUEUE_FLAGS 1 /* uint32 */
+#define TR_ARG_FUTEX_REQUEUE_NR_WAKE 2 /* int32 */
+#define TR_ARG_FUTEX_REQUEUE_NR_REQUEUE 3 /* int32 */
+#define TR_EV_STATMOUNT_ARGS 4
+#define TR_ARG_STATMOUNT_REQ 0 /* trace.Pointer */
+#define TR_ARG_STATMOUNT_BUF 1 /* trace.Pointer */
+#define TR_ARG_STATMOUNT_BUFSIZE 2 /* uint64 */
+#define TR_ARG_STATMOUNT_FLAGS 3 /* uint32 */
+#define TR_EV_LISTMOUNT_ARGS 4
+#define TR_ARG_LISTMOUNT_REQ 0 /* trace.Pointer */
+#define TR_ARG_LISTMOUNT_MNT_IDS 1 /* trace.Pointer */
+#define TR_ARG_LISTMOUNT_NR_MNT_IDS 2 /* uint64 */
+#define TR_ARG_LISTMOUNT_FLAGS 3 /* uint32 */
+#define TR_EV_LSM_GET_SELF_ATTR_ARGS 4
+#define TR_ARG_LSM_GET_SELF_ATTR_ATTR 0 /* uint32 */
+#define TR_ARG_LSM_GET_SELF_ATTR_CTX 1 /* trace.Pointer */
+#define TR_ARG_LSM_GET_SELF_ATTR_SIZE 2 /* trace.Pointer */
+#define TR_ARG_LSM_GET_SELF_ATTR_FLAGS 3 /* uint32 */
+#define TR_EV_LSM_SET_SELF_ATTR_ARGS 4
+#define TR_ARG_LSM_SET_SELF_ATTR_ATTR 0 /* uint32 */
+#define TR_ARG_LSM_SET_SELF_ATTR_CTX 1 /* trace.Pointer */
+#define TR_ARG_LSM_SET_SELF_ATTR_SIZE 2 /* uint32 */
+#define TR_ARG_LSM_SET_SELF_ATTR_FLAGS 3 /* uint32 */
+#define TR_EV_LSM_LIST_MODULES_ARGS 3
+#define TR_ARG_LSM_LIST_MODULES_IDS 0 /* trace.Pointer */
+#define TR_ARG_LSM_LIST_MODULES_SIZE 1 /* trace.Pointer */
+#define TR_ARG_LSM_LIST_MODULES_FLAGS 2 /* uint32 */
+#define TR_EV_MSEAL_ARGS 3
+#define TR_ARG_MSEAL_START 0 /* uint64 */
+#define TR_ARG_MSEAL_LEN 1 /* uint64 */
+#define TR_ARG_MSEAL_FLAGS 2 /* uint64 */
 #define TR_EV_SCHED_PROCESS_FORK_ARGS 9
 #define TR_ARG_SCHED_PROCESS_FORK_PARENT_TID 0 /* int32 */
 #define TR_ARG_SCHED_PROCESS_FORK_PARENT_NS_TID 1 /* int32 */

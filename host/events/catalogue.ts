@@ -6,6 +6,7 @@
  * (see host/events/generate.ts). Names and argument names/types follow
  * Tracee v0.23+ so signatures, policies and recorded events port unchanged.
  */
+import { SYSCALL_EVENTS } from './syscalls.ts';
 
 /** Argument type names as Tracee v0.23+ prints them in event JSON. */
 export type ArgType =
@@ -42,18 +43,6 @@ const u32 = (name: string): ArgDef => ({ name, type: 'uint32' });
 const u64 = (name: string): ArgDef => ({ name, type: 'uint64' });
 const str = (name: string): ArgDef => ({ name, type: 'string' });
 const strs = (name: string): ArgDef => ({ name, type: '[]string' });
-
-/** Syscall events use the x86_64 syscall number as their id, as Tracee does. */
-const syscalls: EventDef[] = [
-  { id: 59, name: 'execve', source: 'syscall', sets: ['syscalls', 'proc', 'proc_life'],
-    args: [str('pathname'), strs('argv'), strs('envp')] },
-  { id: 101, name: 'ptrace', source: 'syscall', sets: ['syscalls', 'proc'],
-    args: [{ name: 'request', type: 'int64', parser: 'ptraceRequest' }, i32('pid'), ptr('addr'), ptr('data')] },
-  { id: 319, name: 'memfd_create', source: 'syscall', sets: ['syscalls', 'fs', 'fs_file_ops'],
-    args: [str('name'), { name: 'flags', type: 'uint32', parser: 'memfdFlags' }] },
-  { id: 322, name: 'execveat', source: 'syscall', sets: ['syscalls', 'proc', 'proc_life'],
-    args: [i32('dirfd'), str('pathname'), strs('argv'), strs('envp'), { name: 'flags', type: 'int32', parser: 'execFlags' }] },
-];
 
 /**
  * Non-syscall events start at 1000, as in Tracee. Names and arguments are
@@ -108,7 +97,8 @@ const derived: EventDef[] = [
     args: [{ name: 'hooked_fops_pointers', type: '[]trace.HookedSymbolData' }] },
 ];
 
-export const EVENTS: readonly EventDef[] = [...syscalls, ...derived];
+/** Syscall events (host/events/syscalls.ts) use the x86_64 syscall number as their id, as Tracee does. */
+export const EVENTS: readonly EventDef[] = [...SYSCALL_EVENTS, ...derived];
 
 /** Detections re-emitted as events get ids from this range (Tracee: 6000–6999). */
 export const SIGNATURE_EVENT_ID_BASE = 6000;

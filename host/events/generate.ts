@@ -44,6 +44,12 @@ function cHeader(): string {
   return lines.join('\n');
 }
 
+/** Reserved words cannot name a generated function or namespace: they get a trailing "_" (`hooked_syscall.function_`). */
+const RESERVED = new Set(('break case catch class const continue debugger default delete do else enum export extends false finally for '
+  + 'function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static '
+  + 'implements interface package private protected public').split(' '));
+const asName = (name: string) => (RESERVED.has(name) ? `${name}_` : name);
+
 /** Accessor used by generated AssemblyScript code for each catalogue type. */
 const AS_ACCESSORS: Record<ArgType, [ret: string, method: string]> = {
   'int32': ['i32', 'argI32'], 'uint32': ['u32', 'argU32'], 'int64': ['i64', 'argI64'], 'uint64': ['u64', 'argU64'],
@@ -62,7 +68,7 @@ function asModule(): string {
   lines.push('}', '', '/** Context field offsets within a record. */', 'export namespace Ctx {');
   for (const f of CONTEXT_FIELDS) lines.push(`  // @ts-ignore: decorator\n  @inline export const ${f.name}: usize = ${f.offset}; // ${f.kind}${f.kind === 'bytes' ? `[${f.size}]` : ''}`);
   lines.push('}', '', '/** Event ids. */', 'export namespace EventId {');
-  for (const e of EVENTS) lines.push(`  // @ts-ignore: decorator\n  @inline export const ${e.name}: u32 = ${e.id};`);
+  for (const e of EVENTS) lines.push(`  // @ts-ignore: decorator\n  @inline export const ${asName(e.name)}: u32 = ${e.id};`);
   lines.push('}', '', '/** The catalogue name of an event id ("" if unknown). */', 'export function eventName(id: u32): string {', '  switch (id) {');
   for (const e of EVENTS) lines.push(`    case ${e.id}: return "${e.name}";`);
   lines.push('  }', '  return "";', '}', '', '/** Typed argument accessors, one namespace per event. */');
@@ -71,10 +77,10 @@ function asModule(): string {
 }
 
 function asEventNamespace(e: EventDef): string[] {
-  const lines = [`export namespace ${e.name} {`];
+  const lines = [`export namespace ${asName(e.name)} {`];
   e.args.forEach((a, i) => {
     const [ret, method] = AS_ACCESSORS[a.type];
-    lines.push(`  /** ${a.name}: ${a.type} */`, `  // @ts-ignore: decorator\n  @inline export function ${a.name}(e: Event): ${ret} { return e.${method}(${i}); }`);
+    lines.push(`  /** ${a.name}: ${a.type} */`, `  // @ts-ignore: decorator\n  @inline export function ${asName(a.name)}(e: Event): ${ret} { return e.${method}(${i}); }`);
   });
   lines.push('}');
   return lines;

@@ -8,10 +8,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { RUNTIME_DIR, RUNTIME_WASM } from "./runtime-path.ts";
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const RUNTIME_DIR = resolve(here, "../../../signatures-rego/runtime");
-export const RUNTIME_WASM = join(RUNTIME_DIR, "build", "runtime.wasm");
 const HASH_FILE = join(RUNTIME_DIR, "build", "runtime.hash");
 
 const ASC_OPTIONS = [

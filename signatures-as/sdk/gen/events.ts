@@ -87,13 +87,753 @@ export namespace Ctx {
 /** Event ids. */
 export namespace EventId {
   // @ts-ignore: decorator
+  @inline export const read: u32 = 0;
+  // @ts-ignore: decorator
+  @inline export const write: u32 = 1;
+  // @ts-ignore: decorator
+  @inline export const open: u32 = 2;
+  // @ts-ignore: decorator
+  @inline export const close: u32 = 3;
+  // @ts-ignore: decorator
+  @inline export const stat: u32 = 4;
+  // @ts-ignore: decorator
+  @inline export const fstat: u32 = 5;
+  // @ts-ignore: decorator
+  @inline export const lstat: u32 = 6;
+  // @ts-ignore: decorator
+  @inline export const poll: u32 = 7;
+  // @ts-ignore: decorator
+  @inline export const lseek: u32 = 8;
+  // @ts-ignore: decorator
+  @inline export const mmap: u32 = 9;
+  // @ts-ignore: decorator
+  @inline export const mprotect: u32 = 10;
+  // @ts-ignore: decorator
+  @inline export const munmap: u32 = 11;
+  // @ts-ignore: decorator
+  @inline export const brk: u32 = 12;
+  // @ts-ignore: decorator
+  @inline export const rt_sigaction: u32 = 13;
+  // @ts-ignore: decorator
+  @inline export const rt_sigprocmask: u32 = 14;
+  // @ts-ignore: decorator
+  @inline export const rt_sigreturn: u32 = 15;
+  // @ts-ignore: decorator
+  @inline export const ioctl: u32 = 16;
+  // @ts-ignore: decorator
+  @inline export const pread64: u32 = 17;
+  // @ts-ignore: decorator
+  @inline export const pwrite64: u32 = 18;
+  // @ts-ignore: decorator
+  @inline export const readv: u32 = 19;
+  // @ts-ignore: decorator
+  @inline export const writev: u32 = 20;
+  // @ts-ignore: decorator
+  @inline export const access: u32 = 21;
+  // @ts-ignore: decorator
+  @inline export const pipe: u32 = 22;
+  // @ts-ignore: decorator
+  @inline export const select: u32 = 23;
+  // @ts-ignore: decorator
+  @inline export const sched_yield: u32 = 24;
+  // @ts-ignore: decorator
+  @inline export const mremap: u32 = 25;
+  // @ts-ignore: decorator
+  @inline export const msync: u32 = 26;
+  // @ts-ignore: decorator
+  @inline export const mincore: u32 = 27;
+  // @ts-ignore: decorator
+  @inline export const madvise: u32 = 28;
+  // @ts-ignore: decorator
+  @inline export const shmget: u32 = 29;
+  // @ts-ignore: decorator
+  @inline export const shmat: u32 = 30;
+  // @ts-ignore: decorator
+  @inline export const shmctl: u32 = 31;
+  // @ts-ignore: decorator
+  @inline export const dup: u32 = 32;
+  // @ts-ignore: decorator
+  @inline export const dup2: u32 = 33;
+  // @ts-ignore: decorator
+  @inline export const pause: u32 = 34;
+  // @ts-ignore: decorator
+  @inline export const nanosleep: u32 = 35;
+  // @ts-ignore: decorator
+  @inline export const getitimer: u32 = 36;
+  // @ts-ignore: decorator
+  @inline export const alarm: u32 = 37;
+  // @ts-ignore: decorator
+  @inline export const setitimer: u32 = 38;
+  // @ts-ignore: decorator
+  @inline export const getpid: u32 = 39;
+  // @ts-ignore: decorator
+  @inline export const sendfile: u32 = 40;
+  // @ts-ignore: decorator
+  @inline export const socket: u32 = 41;
+  // @ts-ignore: decorator
+  @inline export const connect: u32 = 42;
+  // @ts-ignore: decorator
+  @inline export const accept: u32 = 43;
+  // @ts-ignore: decorator
+  @inline export const sendto: u32 = 44;
+  // @ts-ignore: decorator
+  @inline export const recvfrom: u32 = 45;
+  // @ts-ignore: decorator
+  @inline export const sendmsg: u32 = 46;
+  // @ts-ignore: decorator
+  @inline export const recvmsg: u32 = 47;
+  // @ts-ignore: decorator
+  @inline export const shutdown: u32 = 48;
+  // @ts-ignore: decorator
+  @inline export const bind: u32 = 49;
+  // @ts-ignore: decorator
+  @inline export const listen: u32 = 50;
+  // @ts-ignore: decorator
+  @inline export const getsockname: u32 = 51;
+  // @ts-ignore: decorator
+  @inline export const getpeername: u32 = 52;
+  // @ts-ignore: decorator
+  @inline export const socketpair: u32 = 53;
+  // @ts-ignore: decorator
+  @inline export const setsockopt: u32 = 54;
+  // @ts-ignore: decorator
+  @inline export const getsockopt: u32 = 55;
+  // @ts-ignore: decorator
+  @inline export const clone: u32 = 56;
+  // @ts-ignore: decorator
+  @inline export const fork: u32 = 57;
+  // @ts-ignore: decorator
+  @inline export const vfork: u32 = 58;
+  // @ts-ignore: decorator
   @inline export const execve: u32 = 59;
+  // @ts-ignore: decorator
+  @inline export const exit: u32 = 60;
+  // @ts-ignore: decorator
+  @inline export const wait4: u32 = 61;
+  // @ts-ignore: decorator
+  @inline export const kill: u32 = 62;
+  // @ts-ignore: decorator
+  @inline export const uname: u32 = 63;
+  // @ts-ignore: decorator
+  @inline export const semget: u32 = 64;
+  // @ts-ignore: decorator
+  @inline export const semop: u32 = 65;
+  // @ts-ignore: decorator
+  @inline export const semctl: u32 = 66;
+  // @ts-ignore: decorator
+  @inline export const shmdt: u32 = 67;
+  // @ts-ignore: decorator
+  @inline export const msgget: u32 = 68;
+  // @ts-ignore: decorator
+  @inline export const msgsnd: u32 = 69;
+  // @ts-ignore: decorator
+  @inline export const msgrcv: u32 = 70;
+  // @ts-ignore: decorator
+  @inline export const msgctl: u32 = 71;
+  // @ts-ignore: decorator
+  @inline export const fcntl: u32 = 72;
+  // @ts-ignore: decorator
+  @inline export const flock: u32 = 73;
+  // @ts-ignore: decorator
+  @inline export const fsync: u32 = 74;
+  // @ts-ignore: decorator
+  @inline export const fdatasync: u32 = 75;
+  // @ts-ignore: decorator
+  @inline export const truncate: u32 = 76;
+  // @ts-ignore: decorator
+  @inline export const ftruncate: u32 = 77;
+  // @ts-ignore: decorator
+  @inline export const getdents: u32 = 78;
+  // @ts-ignore: decorator
+  @inline export const getcwd: u32 = 79;
+  // @ts-ignore: decorator
+  @inline export const chdir: u32 = 80;
+  // @ts-ignore: decorator
+  @inline export const fchdir: u32 = 81;
+  // @ts-ignore: decorator
+  @inline export const rename: u32 = 82;
+  // @ts-ignore: decorator
+  @inline export const mkdir: u32 = 83;
+  // @ts-ignore: decorator
+  @inline export const rmdir: u32 = 84;
+  // @ts-ignore: decorator
+  @inline export const creat: u32 = 85;
+  // @ts-ignore: decorator
+  @inline export const link: u32 = 86;
+  // @ts-ignore: decorator
+  @inline export const unlink: u32 = 87;
+  // @ts-ignore: decorator
+  @inline export const symlink: u32 = 88;
+  // @ts-ignore: decorator
+  @inline export const readlink: u32 = 89;
+  // @ts-ignore: decorator
+  @inline export const chmod: u32 = 90;
+  // @ts-ignore: decorator
+  @inline export const fchmod: u32 = 91;
+  // @ts-ignore: decorator
+  @inline export const chown: u32 = 92;
+  // @ts-ignore: decorator
+  @inline export const fchown: u32 = 93;
+  // @ts-ignore: decorator
+  @inline export const lchown: u32 = 94;
+  // @ts-ignore: decorator
+  @inline export const umask: u32 = 95;
+  // @ts-ignore: decorator
+  @inline export const gettimeofday: u32 = 96;
+  // @ts-ignore: decorator
+  @inline export const getrlimit: u32 = 97;
+  // @ts-ignore: decorator
+  @inline export const getrusage: u32 = 98;
+  // @ts-ignore: decorator
+  @inline export const sysinfo: u32 = 99;
+  // @ts-ignore: decorator
+  @inline export const times: u32 = 100;
   // @ts-ignore: decorator
   @inline export const ptrace: u32 = 101;
   // @ts-ignore: decorator
+  @inline export const getuid: u32 = 102;
+  // @ts-ignore: decorator
+  @inline export const syslog: u32 = 103;
+  // @ts-ignore: decorator
+  @inline export const getgid: u32 = 104;
+  // @ts-ignore: decorator
+  @inline export const setuid: u32 = 105;
+  // @ts-ignore: decorator
+  @inline export const setgid: u32 = 106;
+  // @ts-ignore: decorator
+  @inline export const geteuid: u32 = 107;
+  // @ts-ignore: decorator
+  @inline export const getegid: u32 = 108;
+  // @ts-ignore: decorator
+  @inline export const setpgid: u32 = 109;
+  // @ts-ignore: decorator
+  @inline export const getppid: u32 = 110;
+  // @ts-ignore: decorator
+  @inline export const getpgrp: u32 = 111;
+  // @ts-ignore: decorator
+  @inline export const setsid: u32 = 112;
+  // @ts-ignore: decorator
+  @inline export const setreuid: u32 = 113;
+  // @ts-ignore: decorator
+  @inline export const setregid: u32 = 114;
+  // @ts-ignore: decorator
+  @inline export const getgroups: u32 = 115;
+  // @ts-ignore: decorator
+  @inline export const setgroups: u32 = 116;
+  // @ts-ignore: decorator
+  @inline export const setresuid: u32 = 117;
+  // @ts-ignore: decorator
+  @inline export const getresuid: u32 = 118;
+  // @ts-ignore: decorator
+  @inline export const setresgid: u32 = 119;
+  // @ts-ignore: decorator
+  @inline export const getresgid: u32 = 120;
+  // @ts-ignore: decorator
+  @inline export const getpgid: u32 = 121;
+  // @ts-ignore: decorator
+  @inline export const setfsuid: u32 = 122;
+  // @ts-ignore: decorator
+  @inline export const setfsgid: u32 = 123;
+  // @ts-ignore: decorator
+  @inline export const getsid: u32 = 124;
+  // @ts-ignore: decorator
+  @inline export const capget: u32 = 125;
+  // @ts-ignore: decorator
+  @inline export const capset: u32 = 126;
+  // @ts-ignore: decorator
+  @inline export const rt_sigpending: u32 = 127;
+  // @ts-ignore: decorator
+  @inline export const rt_sigtimedwait: u32 = 128;
+  // @ts-ignore: decorator
+  @inline export const rt_sigqueueinfo: u32 = 129;
+  // @ts-ignore: decorator
+  @inline export const rt_sigsuspend: u32 = 130;
+  // @ts-ignore: decorator
+  @inline export const sigaltstack: u32 = 131;
+  // @ts-ignore: decorator
+  @inline export const utime: u32 = 132;
+  // @ts-ignore: decorator
+  @inline export const mknod: u32 = 133;
+  // @ts-ignore: decorator
+  @inline export const uselib: u32 = 134;
+  // @ts-ignore: decorator
+  @inline export const personality: u32 = 135;
+  // @ts-ignore: decorator
+  @inline export const ustat: u32 = 136;
+  // @ts-ignore: decorator
+  @inline export const statfs: u32 = 137;
+  // @ts-ignore: decorator
+  @inline export const fstatfs: u32 = 138;
+  // @ts-ignore: decorator
+  @inline export const sysfs: u32 = 139;
+  // @ts-ignore: decorator
+  @inline export const getpriority: u32 = 140;
+  // @ts-ignore: decorator
+  @inline export const setpriority: u32 = 141;
+  // @ts-ignore: decorator
+  @inline export const sched_setparam: u32 = 142;
+  // @ts-ignore: decorator
+  @inline export const sched_getparam: u32 = 143;
+  // @ts-ignore: decorator
+  @inline export const sched_setscheduler: u32 = 144;
+  // @ts-ignore: decorator
+  @inline export const sched_getscheduler: u32 = 145;
+  // @ts-ignore: decorator
+  @inline export const sched_get_priority_max: u32 = 146;
+  // @ts-ignore: decorator
+  @inline export const sched_get_priority_min: u32 = 147;
+  // @ts-ignore: decorator
+  @inline export const sched_rr_get_interval: u32 = 148;
+  // @ts-ignore: decorator
+  @inline export const mlock: u32 = 149;
+  // @ts-ignore: decorator
+  @inline export const munlock: u32 = 150;
+  // @ts-ignore: decorator
+  @inline export const mlockall: u32 = 151;
+  // @ts-ignore: decorator
+  @inline export const munlockall: u32 = 152;
+  // @ts-ignore: decorator
+  @inline export const vhangup: u32 = 153;
+  // @ts-ignore: decorator
+  @inline export const modify_ldt: u32 = 154;
+  // @ts-ignore: decorator
+  @inline export const pivot_root: u32 = 155;
+  // @ts-ignore: decorator
+  @inline export const sysctl: u32 = 156;
+  // @ts-ignore: decorator
+  @inline export const prctl: u32 = 157;
+  // @ts-ignore: decorator
+  @inline export const arch_prctl: u32 = 158;
+  // @ts-ignore: decorator
+  @inline export const adjtimex: u32 = 159;
+  // @ts-ignore: decorator
+  @inline export const setrlimit: u32 = 160;
+  // @ts-ignore: decorator
+  @inline export const chroot: u32 = 161;
+  // @ts-ignore: decorator
+  @inline export const sync: u32 = 162;
+  // @ts-ignore: decorator
+  @inline export const acct: u32 = 163;
+  // @ts-ignore: decorator
+  @inline export const settimeofday: u32 = 164;
+  // @ts-ignore: decorator
+  @inline export const mount: u32 = 165;
+  // @ts-ignore: decorator
+  @inline export const umount2: u32 = 166;
+  // @ts-ignore: decorator
+  @inline export const swapon: u32 = 167;
+  // @ts-ignore: decorator
+  @inline export const swapoff: u32 = 168;
+  // @ts-ignore: decorator
+  @inline export const reboot: u32 = 169;
+  // @ts-ignore: decorator
+  @inline export const sethostname: u32 = 170;
+  // @ts-ignore: decorator
+  @inline export const setdomainname: u32 = 171;
+  // @ts-ignore: decorator
+  @inline export const iopl: u32 = 172;
+  // @ts-ignore: decorator
+  @inline export const ioperm: u32 = 173;
+  // @ts-ignore: decorator
+  @inline export const create_module: u32 = 174;
+  // @ts-ignore: decorator
+  @inline export const init_module: u32 = 175;
+  // @ts-ignore: decorator
+  @inline export const delete_module: u32 = 176;
+  // @ts-ignore: decorator
+  @inline export const get_kernel_syms: u32 = 177;
+  // @ts-ignore: decorator
+  @inline export const query_module: u32 = 178;
+  // @ts-ignore: decorator
+  @inline export const quotactl: u32 = 179;
+  // @ts-ignore: decorator
+  @inline export const nfsservctl: u32 = 180;
+  // @ts-ignore: decorator
+  @inline export const getpmsg: u32 = 181;
+  // @ts-ignore: decorator
+  @inline export const putpmsg: u32 = 182;
+  // @ts-ignore: decorator
+  @inline export const afs: u32 = 183;
+  // @ts-ignore: decorator
+  @inline export const tuxcall: u32 = 184;
+  // @ts-ignore: decorator
+  @inline export const security: u32 = 185;
+  // @ts-ignore: decorator
+  @inline export const gettid: u32 = 186;
+  // @ts-ignore: decorator
+  @inline export const readahead: u32 = 187;
+  // @ts-ignore: decorator
+  @inline export const setxattr: u32 = 188;
+  // @ts-ignore: decorator
+  @inline export const lsetxattr: u32 = 189;
+  // @ts-ignore: decorator
+  @inline export const fsetxattr: u32 = 190;
+  // @ts-ignore: decorator
+  @inline export const getxattr: u32 = 191;
+  // @ts-ignore: decorator
+  @inline export const lgetxattr: u32 = 192;
+  // @ts-ignore: decorator
+  @inline export const fgetxattr: u32 = 193;
+  // @ts-ignore: decorator
+  @inline export const listxattr: u32 = 194;
+  // @ts-ignore: decorator
+  @inline export const llistxattr: u32 = 195;
+  // @ts-ignore: decorator
+  @inline export const flistxattr: u32 = 196;
+  // @ts-ignore: decorator
+  @inline export const removexattr: u32 = 197;
+  // @ts-ignore: decorator
+  @inline export const lremovexattr: u32 = 198;
+  // @ts-ignore: decorator
+  @inline export const fremovexattr: u32 = 199;
+  // @ts-ignore: decorator
+  @inline export const tkill: u32 = 200;
+  // @ts-ignore: decorator
+  @inline export const time: u32 = 201;
+  // @ts-ignore: decorator
+  @inline export const futex: u32 = 202;
+  // @ts-ignore: decorator
+  @inline export const sched_setaffinity: u32 = 203;
+  // @ts-ignore: decorator
+  @inline export const sched_getaffinity: u32 = 204;
+  // @ts-ignore: decorator
+  @inline export const set_thread_area: u32 = 205;
+  // @ts-ignore: decorator
+  @inline export const io_setup: u32 = 206;
+  // @ts-ignore: decorator
+  @inline export const io_destroy: u32 = 207;
+  // @ts-ignore: decorator
+  @inline export const io_getevents: u32 = 208;
+  // @ts-ignore: decorator
+  @inline export const io_submit: u32 = 209;
+  // @ts-ignore: decorator
+  @inline export const io_cancel: u32 = 210;
+  // @ts-ignore: decorator
+  @inline export const get_thread_area: u32 = 211;
+  // @ts-ignore: decorator
+  @inline export const lookup_dcookie: u32 = 212;
+  // @ts-ignore: decorator
+  @inline export const epoll_create: u32 = 213;
+  // @ts-ignore: decorator
+  @inline export const epoll_ctl_old: u32 = 214;
+  // @ts-ignore: decorator
+  @inline export const epoll_wait_old: u32 = 215;
+  // @ts-ignore: decorator
+  @inline export const remap_file_pages: u32 = 216;
+  // @ts-ignore: decorator
+  @inline export const getdents64: u32 = 217;
+  // @ts-ignore: decorator
+  @inline export const set_tid_address: u32 = 218;
+  // @ts-ignore: decorator
+  @inline export const restart_syscall: u32 = 219;
+  // @ts-ignore: decorator
+  @inline export const semtimedop: u32 = 220;
+  // @ts-ignore: decorator
+  @inline export const fadvise64: u32 = 221;
+  // @ts-ignore: decorator
+  @inline export const timer_create: u32 = 222;
+  // @ts-ignore: decorator
+  @inline export const timer_settime: u32 = 223;
+  // @ts-ignore: decorator
+  @inline export const timer_gettime: u32 = 224;
+  // @ts-ignore: decorator
+  @inline export const timer_getoverrun: u32 = 225;
+  // @ts-ignore: decorator
+  @inline export const timer_delete: u32 = 226;
+  // @ts-ignore: decorator
+  @inline export const clock_settime: u32 = 227;
+  // @ts-ignore: decorator
+  @inline export const clock_gettime: u32 = 228;
+  // @ts-ignore: decorator
+  @inline export const clock_getres: u32 = 229;
+  // @ts-ignore: decorator
+  @inline export const clock_nanosleep: u32 = 230;
+  // @ts-ignore: decorator
+  @inline export const exit_group: u32 = 231;
+  // @ts-ignore: decorator
+  @inline export const epoll_wait: u32 = 232;
+  // @ts-ignore: decorator
+  @inline export const epoll_ctl: u32 = 233;
+  // @ts-ignore: decorator
+  @inline export const tgkill: u32 = 234;
+  // @ts-ignore: decorator
+  @inline export const utimes: u32 = 235;
+  // @ts-ignore: decorator
+  @inline export const vserver: u32 = 236;
+  // @ts-ignore: decorator
+  @inline export const mbind: u32 = 237;
+  // @ts-ignore: decorator
+  @inline export const set_mempolicy: u32 = 238;
+  // @ts-ignore: decorator
+  @inline export const get_mempolicy: u32 = 239;
+  // @ts-ignore: decorator
+  @inline export const mq_open: u32 = 240;
+  // @ts-ignore: decorator
+  @inline export const mq_unlink: u32 = 241;
+  // @ts-ignore: decorator
+  @inline export const mq_timedsend: u32 = 242;
+  // @ts-ignore: decorator
+  @inline export const mq_timedreceive: u32 = 243;
+  // @ts-ignore: decorator
+  @inline export const mq_notify: u32 = 244;
+  // @ts-ignore: decorator
+  @inline export const mq_getsetattr: u32 = 245;
+  // @ts-ignore: decorator
+  @inline export const kexec_load: u32 = 246;
+  // @ts-ignore: decorator
+  @inline export const waitid: u32 = 247;
+  // @ts-ignore: decorator
+  @inline export const add_key: u32 = 248;
+  // @ts-ignore: decorator
+  @inline export const request_key: u32 = 249;
+  // @ts-ignore: decorator
+  @inline export const keyctl: u32 = 250;
+  // @ts-ignore: decorator
+  @inline export const ioprio_set: u32 = 251;
+  // @ts-ignore: decorator
+  @inline export const ioprio_get: u32 = 252;
+  // @ts-ignore: decorator
+  @inline export const inotify_init: u32 = 253;
+  // @ts-ignore: decorator
+  @inline export const inotify_add_watch: u32 = 254;
+  // @ts-ignore: decorator
+  @inline export const inotify_rm_watch: u32 = 255;
+  // @ts-ignore: decorator
+  @inline export const migrate_pages: u32 = 256;
+  // @ts-ignore: decorator
+  @inline export const openat: u32 = 257;
+  // @ts-ignore: decorator
+  @inline export const mkdirat: u32 = 258;
+  // @ts-ignore: decorator
+  @inline export const mknodat: u32 = 259;
+  // @ts-ignore: decorator
+  @inline export const fchownat: u32 = 260;
+  // @ts-ignore: decorator
+  @inline export const futimesat: u32 = 261;
+  // @ts-ignore: decorator
+  @inline export const newfstatat: u32 = 262;
+  // @ts-ignore: decorator
+  @inline export const unlinkat: u32 = 263;
+  // @ts-ignore: decorator
+  @inline export const renameat: u32 = 264;
+  // @ts-ignore: decorator
+  @inline export const linkat: u32 = 265;
+  // @ts-ignore: decorator
+  @inline export const symlinkat: u32 = 266;
+  // @ts-ignore: decorator
+  @inline export const readlinkat: u32 = 267;
+  // @ts-ignore: decorator
+  @inline export const fchmodat: u32 = 268;
+  // @ts-ignore: decorator
+  @inline export const faccessat: u32 = 269;
+  // @ts-ignore: decorator
+  @inline export const pselect6: u32 = 270;
+  // @ts-ignore: decorator
+  @inline export const ppoll: u32 = 271;
+  // @ts-ignore: decorator
+  @inline export const unshare: u32 = 272;
+  // @ts-ignore: decorator
+  @inline export const set_robust_list: u32 = 273;
+  // @ts-ignore: decorator
+  @inline export const get_robust_list: u32 = 274;
+  // @ts-ignore: decorator
+  @inline export const splice: u32 = 275;
+  // @ts-ignore: decorator
+  @inline export const tee: u32 = 276;
+  // @ts-ignore: decorator
+  @inline export const sync_file_range: u32 = 277;
+  // @ts-ignore: decorator
+  @inline export const vmsplice: u32 = 278;
+  // @ts-ignore: decorator
+  @inline export const move_pages: u32 = 279;
+  // @ts-ignore: decorator
+  @inline export const utimensat: u32 = 280;
+  // @ts-ignore: decorator
+  @inline export const epoll_pwait: u32 = 281;
+  // @ts-ignore: decorator
+  @inline export const signalfd: u32 = 282;
+  // @ts-ignore: decorator
+  @inline export const timerfd_create: u32 = 283;
+  // @ts-ignore: decorator
+  @inline export const eventfd: u32 = 284;
+  // @ts-ignore: decorator
+  @inline export const fallocate: u32 = 285;
+  // @ts-ignore: decorator
+  @inline export const timerfd_settime: u32 = 286;
+  // @ts-ignore: decorator
+  @inline export const timerfd_gettime: u32 = 287;
+  // @ts-ignore: decorator
+  @inline export const accept4: u32 = 288;
+  // @ts-ignore: decorator
+  @inline export const signalfd4: u32 = 289;
+  // @ts-ignore: decorator
+  @inline export const eventfd2: u32 = 290;
+  // @ts-ignore: decorator
+  @inline export const epoll_create1: u32 = 291;
+  // @ts-ignore: decorator
+  @inline export const dup3: u32 = 292;
+  // @ts-ignore: decorator
+  @inline export const pipe2: u32 = 293;
+  // @ts-ignore: decorator
+  @inline export const inotify_init1: u32 = 294;
+  // @ts-ignore: decorator
+  @inline export const preadv: u32 = 295;
+  // @ts-ignore: decorator
+  @inline export const pwritev: u32 = 296;
+  // @ts-ignore: decorator
+  @inline export const rt_tgsigqueueinfo: u32 = 297;
+  // @ts-ignore: decorator
+  @inline export const perf_event_open: u32 = 298;
+  // @ts-ignore: decorator
+  @inline export const recvmmsg: u32 = 299;
+  // @ts-ignore: decorator
+  @inline export const fanotify_init: u32 = 300;
+  // @ts-ignore: decorator
+  @inline export const fanotify_mark: u32 = 301;
+  // @ts-ignore: decorator
+  @inline export const prlimit64: u32 = 302;
+  // @ts-ignore: decorator
+  @inline export const name_to_handle_at: u32 = 303;
+  // @ts-ignore: decorator
+  @inline export const open_by_handle_at: u32 = 304;
+  // @ts-ignore: decorator
+  @inline export const clock_adjtime: u32 = 305;
+  // @ts-ignore: decorator
+  @inline export const syncfs: u32 = 306;
+  // @ts-ignore: decorator
+  @inline export const sendmmsg: u32 = 307;
+  // @ts-ignore: decorator
+  @inline export const setns: u32 = 308;
+  // @ts-ignore: decorator
+  @inline export const getcpu: u32 = 309;
+  // @ts-ignore: decorator
+  @inline export const process_vm_readv: u32 = 310;
+  // @ts-ignore: decorator
+  @inline export const process_vm_writev: u32 = 311;
+  // @ts-ignore: decorator
+  @inline export const kcmp: u32 = 312;
+  // @ts-ignore: decorator
+  @inline export const finit_module: u32 = 313;
+  // @ts-ignore: decorator
+  @inline export const sched_setattr: u32 = 314;
+  // @ts-ignore: decorator
+  @inline export const sched_getattr: u32 = 315;
+  // @ts-ignore: decorator
+  @inline export const renameat2: u32 = 316;
+  // @ts-ignore: decorator
+  @inline export const seccomp: u32 = 317;
+  // @ts-ignore: decorator
+  @inline export const getrandom: u32 = 318;
+  // @ts-ignore: decorator
   @inline export const memfd_create: u32 = 319;
   // @ts-ignore: decorator
+  @inline export const kexec_file_load: u32 = 320;
+  // @ts-ignore: decorator
+  @inline export const bpf: u32 = 321;
+  // @ts-ignore: decorator
   @inline export const execveat: u32 = 322;
+  // @ts-ignore: decorator
+  @inline export const userfaultfd: u32 = 323;
+  // @ts-ignore: decorator
+  @inline export const membarrier: u32 = 324;
+  // @ts-ignore: decorator
+  @inline export const mlock2: u32 = 325;
+  // @ts-ignore: decorator
+  @inline export const copy_file_range: u32 = 326;
+  // @ts-ignore: decorator
+  @inline export const preadv2: u32 = 327;
+  // @ts-ignore: decorator
+  @inline export const pwritev2: u32 = 328;
+  // @ts-ignore: decorator
+  @inline export const pkey_mprotect: u32 = 329;
+  // @ts-ignore: decorator
+  @inline export const pkey_alloc: u32 = 330;
+  // @ts-ignore: decorator
+  @inline export const pkey_free: u32 = 331;
+  // @ts-ignore: decorator
+  @inline export const statx: u32 = 332;
+  // @ts-ignore: decorator
+  @inline export const io_pgetevents: u32 = 333;
+  // @ts-ignore: decorator
+  @inline export const rseq: u32 = 334;
+  // @ts-ignore: decorator
+  @inline export const pidfd_send_signal: u32 = 424;
+  // @ts-ignore: decorator
+  @inline export const io_uring_setup: u32 = 425;
+  // @ts-ignore: decorator
+  @inline export const io_uring_enter: u32 = 426;
+  // @ts-ignore: decorator
+  @inline export const io_uring_register: u32 = 427;
+  // @ts-ignore: decorator
+  @inline export const open_tree: u32 = 428;
+  // @ts-ignore: decorator
+  @inline export const move_mount: u32 = 429;
+  // @ts-ignore: decorator
+  @inline export const fsopen: u32 = 430;
+  // @ts-ignore: decorator
+  @inline export const fsconfig: u32 = 431;
+  // @ts-ignore: decorator
+  @inline export const fsmount: u32 = 432;
+  // @ts-ignore: decorator
+  @inline export const fspick: u32 = 433;
+  // @ts-ignore: decorator
+  @inline export const pidfd_open: u32 = 434;
+  // @ts-ignore: decorator
+  @inline export const clone3: u32 = 435;
+  // @ts-ignore: decorator
+  @inline export const close_range: u32 = 436;
+  // @ts-ignore: decorator
+  @inline export const openat2: u32 = 437;
+  // @ts-ignore: decorator
+  @inline export const pidfd_getfd: u32 = 438;
+  // @ts-ignore: decorator
+  @inline export const faccessat2: u32 = 439;
+  // @ts-ignore: decorator
+  @inline export const process_madvise: u32 = 440;
+  // @ts-ignore: decorator
+  @inline export const epoll_pwait2: u32 = 441;
+  // @ts-ignore: decorator
+  @inline export const mount_setattr: u32 = 442;
+  // @ts-ignore: decorator
+  @inline export const quotactl_fd: u32 = 443;
+  // @ts-ignore: decorator
+  @inline export const landlock_create_ruleset: u32 = 444;
+  // @ts-ignore: decorator
+  @inline export const landlock_add_rule: u32 = 445;
+  // @ts-ignore: decorator
+  @inline export const landlock_restrict_self: u32 = 446;
+  // @ts-ignore: decorator
+  @inline export const memfd_secret: u32 = 447;
+  // @ts-ignore: decorator
+  @inline export const process_mrelease: u32 = 448;
+  // @ts-ignore: decorator
+  @inline export const futex_waitv: u32 = 449;
+  // @ts-ignore: decorator
+  @inline export const set_mempolicy_home_node: u32 = 450;
+  // @ts-ignore: decorator
+  @inline export const cachestat: u32 = 451;
+  // @ts-ignore: decorator
+  @inline export const fchmodat2: u32 = 452;
+  // @ts-ignore: decorator
+  @inline export const map_shadow_stack: u32 = 453;
+  // @ts-ignore: decorator
+  @inline export const futex_wake: u32 = 454;
+  // @ts-ignore: decorator
+  @inline export const futex_wait: u32 = 455;
+  // @ts-ignore: decorator
+  @inline export const futex_requeue: u32 = 456;
+  // @ts-ignore: decorator
+  @inline export const statmount: u32 = 457;
+  // @ts-ignore: decorator
+  @inline export const listmount: u32 = 458;
+  // @ts-ignore: decorator
+  @inline export const lsm_get_self_attr: u32 = 459;
+  // @ts-ignore: decorator
+  @inline export const lsm_set_self_attr: u32 = 460;
+  // @ts-ignore: decorator
+  @inline export const lsm_list_modules: u32 = 461;
+  // @ts-ignore: decorator
+  @inline export const mseal: u32 = 462;
   // @ts-ignore: decorator
   @inline export const sched_process_fork: u32 = 1002;
   // @ts-ignore: decorator
@@ -131,10 +871,380 @@ export namespace EventId {
 /** The catalogue name of an event id ("" if unknown). */
 export function eventName(id: u32): string {
   switch (id) {
+    case 0: return "read";
+    case 1: return "write";
+    case 2: return "open";
+    case 3: return "close";
+    case 4: return "stat";
+    case 5: return "fstat";
+    case 6: return "lstat";
+    case 7: return "poll";
+    case 8: return "lseek";
+    case 9: return "mmap";
+    case 10: return "mprotect";
+    case 11: return "munmap";
+    case 12: return "brk";
+    case 13: return "rt_sigaction";
+    case 14: return "rt_sigprocmask";
+    case 15: return "rt_sigreturn";
+    case 16: return "ioctl";
+    case 17: return "pread64";
+    case 18: return "pwrite64";
+    case 19: return "readv";
+    case 20: return "writev";
+    case 21: return "access";
+    case 22: return "pipe";
+    case 23: return "select";
+    case 24: return "sched_yield";
+    case 25: return "mremap";
+    case 26: return "msync";
+    case 27: return "mincore";
+    case 28: return "madvise";
+    case 29: return "shmget";
+    case 30: return "shmat";
+    case 31: return "shmctl";
+    case 32: return "dup";
+    case 33: return "dup2";
+    case 34: return "pause";
+    case 35: return "nanosleep";
+    case 36: return "getitimer";
+    case 37: return "alarm";
+    case 38: return "setitimer";
+    case 39: return "getpid";
+    case 40: return "sendfile";
+    case 41: return "socket";
+    case 42: return "connect";
+    case 43: return "accept";
+    case 44: return "sendto";
+    case 45: return "recvfrom";
+    case 46: return "sendmsg";
+    case 47: return "recvmsg";
+    case 48: return "shutdown";
+    case 49: return "bind";
+    case 50: return "listen";
+    case 51: return "getsockname";
+    case 52: return "getpeername";
+    case 53: return "socketpair";
+    case 54: return "setsockopt";
+    case 55: return "getsockopt";
+    case 56: return "clone";
+    case 57: return "fork";
+    case 58: return "vfork";
     case 59: return "execve";
+    case 60: return "exit";
+    case 61: return "wait4";
+    case 62: return "kill";
+    case 63: return "uname";
+    case 64: return "semget";
+    case 65: return "semop";
+    case 66: return "semctl";
+    case 67: return "shmdt";
+    case 68: return "msgget";
+    case 69: return "msgsnd";
+    case 70: return "msgrcv";
+    case 71: return "msgctl";
+    case 72: return "fcntl";
+    case 73: return "flock";
+    case 74: return "fsync";
+    case 75: return "fdatasync";
+    case 76: return "truncate";
+    case 77: return "ftruncate";
+    case 78: return "getdents";
+    case 79: return "getcwd";
+    case 80: return "chdir";
+    case 81: return "fchdir";
+    case 82: return "rename";
+    case 83: return "mkdir";
+    case 84: return "rmdir";
+    case 85: return "creat";
+    case 86: return "link";
+    case 87: return "unlink";
+    case 88: return "symlink";
+    case 89: return "readlink";
+    case 90: return "chmod";
+    case 91: return "fchmod";
+    case 92: return "chown";
+    case 93: return "fchown";
+    case 94: return "lchown";
+    case 95: return "umask";
+    case 96: return "gettimeofday";
+    case 97: return "getrlimit";
+    case 98: return "getrusage";
+    case 99: return "sysinfo";
+    case 100: return "times";
     case 101: return "ptrace";
+    case 102: return "getuid";
+    case 103: return "syslog";
+    case 104: return "getgid";
+    case 105: return "setuid";
+    case 106: return "setgid";
+    case 107: return "geteuid";
+    case 108: return "getegid";
+    case 109: return "setpgid";
+    case 110: return "getppid";
+    case 111: return "getpgrp";
+    case 112: return "setsid";
+    case 113: return "setreuid";
+    case 114: return "setregid";
+    case 115: return "getgroups";
+    case 116: return "setgroups";
+    case 117: return "setresuid";
+    case 118: return "getresuid";
+    case 119: return "setresgid";
+    case 120: return "getresgid";
+    case 121: return "getpgid";
+    case 122: return "setfsuid";
+    case 123: return "setfsgid";
+    case 124: return "getsid";
+    case 125: return "capget";
+    case 126: return "capset";
+    case 127: return "rt_sigpending";
+    case 128: return "rt_sigtimedwait";
+    case 129: return "rt_sigqueueinfo";
+    case 130: return "rt_sigsuspend";
+    case 131: return "sigaltstack";
+    case 132: return "utime";
+    case 133: return "mknod";
+    case 134: return "uselib";
+    case 135: return "personality";
+    case 136: return "ustat";
+    case 137: return "statfs";
+    case 138: return "fstatfs";
+    case 139: return "sysfs";
+    case 140: return "getpriority";
+    case 141: return "setpriority";
+    case 142: return "sched_setparam";
+    case 143: return "sched_getparam";
+    case 144: return "sched_setscheduler";
+    case 145: return "sched_getscheduler";
+    case 146: return "sched_get_priority_max";
+    case 147: return "sched_get_priority_min";
+    case 148: return "sched_rr_get_interval";
+    case 149: return "mlock";
+    case 150: return "munlock";
+    case 151: return "mlockall";
+    case 152: return "munlockall";
+    case 153: return "vhangup";
+    case 154: return "modify_ldt";
+    case 155: return "pivot_root";
+    case 156: return "sysctl";
+    case 157: return "prctl";
+    case 158: return "arch_prctl";
+    case 159: return "adjtimex";
+    case 160: return "setrlimit";
+    case 161: return "chroot";
+    case 162: return "sync";
+    case 163: return "acct";
+    case 164: return "settimeofday";
+    case 165: return "mount";
+    case 166: return "umount2";
+    case 167: return "swapon";
+    case 168: return "swapoff";
+    case 169: return "reboot";
+    case 170: return "sethostname";
+    case 171: return "setdomainname";
+    case 172: return "iopl";
+    case 173: return "ioperm";
+    case 174: return "create_module";
+    case 175: return "init_module";
+    case 176: return "delete_module";
+    case 177: return "get_kernel_syms";
+    case 178: return "query_module";
+    case 179: return "quotactl";
+    case 180: return "nfsservctl";
+    case 181: return "getpmsg";
+    case 182: return "putpmsg";
+    case 183: return "afs";
+    case 184: return "tuxcall";
+    case 185: return "security";
+    case 186: return "gettid";
+    case 187: return "readahead";
+    case 188: return "setxattr";
+    case 189: return "lsetxattr";
+    case 190: return "fsetxattr";
+    case 191: return "getxattr";
+    case 192: return "lgetxattr";
+    case 193: return "fgetxattr";
+    case 194: return "listxattr";
+    case 195: return "llistxattr";
+    case 196: return "flistxattr";
+    case 197: return "removexattr";
+    case 198: return "lremovexattr";
+    case 199: return "fremovexattr";
+    case 200: return "tkill";
+    case 201: return "time";
+    case 202: return "futex";
+    case 203: return "sched_setaffinity";
+    case 204: return "sched_getaffinity";
+    case 205: return "set_thread_area";
+    case 206: return "io_setup";
+    case 207: return "io_destroy";
+    case 208: return "io_getevents";
+    case 209: return "io_submit";
+    case 210: return "io_cancel";
+    case 211: return "get_thread_area";
+    case 212: return "lookup_dcookie";
+    case 213: return "epoll_create";
+    case 214: return "epoll_ctl_old";
+    case 215: return "epoll_wait_old";
+    case 216: return "remap_file_pages";
+    case 217: return "getdents64";
+    case 218: return "set_tid_address";
+    case 219: return "restart_syscall";
+    case 220: return "semtimedop";
+    case 221: return "fadvise64";
+    case 222: return "timer_create";
+    case 223: return "timer_settime";
+    case 224: return "timer_gettime";
+    case 225: return "timer_getoverrun";
+    case 226: return "timer_delete";
+    case 227: return "clock_settime";
+    case 228: return "clock_gettime";
+    case 229: return "clock_getres";
+    case 230: return "clock_nanosleep";
+    case 231: return "exit_group";
+    case 232: return "epoll_wait";
+    case 233: return "epoll_ctl";
+    case 234: return "tgkill";
+    case 235: return "utimes";
+    case 236: return "vserver";
+    case 237: return "mbind";
+    case 238: return "set_mempolicy";
+    case 239: return "get_mempolicy";
+    case 240: return "mq_open";
+    case 241: return "mq_unlink";
+    case 242: return "mq_timedsend";
+    case 243: return "mq_timedreceive";
+    case 244: return "mq_notify";
+    case 245: return "mq_getsetattr";
+    case 246: return "kexec_load";
+    case 247: return "waitid";
+    case 248: return "add_key";
+    case 249: return "request_key";
+    case 250: return "keyctl";
+    case 251: return "ioprio_set";
+    case 252: return "ioprio_get";
+    case 253: return "inotify_init";
+    case 254: return "inotify_add_watch";
+    case 255: return "inotify_rm_watch";
+    case 256: return "migrate_pages";
+    case 257: return "openat";
+    case 258: return "mkdirat";
+    case 259: return "mknodat";
+    case 260: return "fchownat";
+    case 261: return "futimesat";
+    case 262: return "newfstatat";
+    case 263: return "unlinkat";
+    case 264: return "renameat";
+    case 265: return "linkat";
+    case 266: return "symlinkat";
+    case 267: return "readlinkat";
+    case 268: return "fchmodat";
+    case 269: return "faccessat";
+    case 270: return "pselect6";
+    case 271: return "ppoll";
+    case 272: return "unshare";
+    case 273: return "set_robust_list";
+    case 274: return "get_robust_list";
+    case 275: return "splice";
+    case 276: return "tee";
+    case 277: return "sync_file_range";
+    case 278: return "vmsplice";
+    case 279: return "move_pages";
+    case 280: return "utimensat";
+    case 281: return "epoll_pwait";
+    case 282: return "signalfd";
+    case 283: return "timerfd_create";
+    case 284: return "eventfd";
+    case 285: return "fallocate";
+    case 286: return "timerfd_settime";
+    case 287: return "timerfd_gettime";
+    case 288: return "accept4";
+    case 289: return "signalfd4";
+    case 290: return "eventfd2";
+    case 291: return "epoll_create1";
+    case 292: return "dup3";
+    case 293: return "pipe2";
+    case 294: return "inotify_init1";
+    case 295: return "preadv";
+    case 296: return "pwritev";
+    case 297: return "rt_tgsigqueueinfo";
+    case 298: return "perf_event_open";
+    case 299: return "recvmmsg";
+    case 300: return "fanotify_init";
+    case 301: return "fanotify_mark";
+    case 302: return "prlimit64";
+    case 303: return "name_to_handle_at";
+    case 304: return "open_by_handle_at";
+    case 305: return "clock_adjtime";
+    case 306: return "syncfs";
+    case 307: return "sendmmsg";
+    case 308: return "setns";
+    case 309: return "getcpu";
+    case 310: return "process_vm_readv";
+    case 311: return "process_vm_writev";
+    case 312: return "kcmp";
+    case 313: return "finit_module";
+    case 314: return "sched_setattr";
+    case 315: return "sched_getattr";
+    case 316: return "renameat2";
+    case 317: return "seccomp";
+    case 318: return "getrandom";
     case 319: return "memfd_create";
+    case 320: return "kexec_file_load";
+    case 321: return "bpf";
     case 322: return "execveat";
+    case 323: return "userfaultfd";
+    case 324: return "membarrier";
+    case 325: return "mlock2";
+    case 326: return "copy_file_range";
+    case 327: return "preadv2";
+    case 328: return "pwritev2";
+    case 329: return "pkey_mprotect";
+    case 330: return "pkey_alloc";
+    case 331: return "pkey_free";
+    case 332: return "statx";
+    case 333: return "io_pgetevents";
+    case 334: return "rseq";
+    case 424: return "pidfd_send_signal";
+    case 425: return "io_uring_setup";
+    case 426: return "io_uring_enter";
+    case 427: return "io_uring_register";
+    case 428: return "open_tree";
+    case 429: return "move_mount";
+    case 430: return "fsopen";
+    case 431: return "fsconfig";
+    case 432: return "fsmount";
+    case 433: return "fspick";
+    case 434: return "pidfd_open";
+    case 435: return "clone3";
+    case 436: return "close_range";
+    case 437: return "openat2";
+    case 438: return "pidfd_getfd";
+    case 439: return "faccessat2";
+    case 440: return "process_madvise";
+    case 441: return "epoll_pwait2";
+    case 442: return "mount_setattr";
+    case 443: return "quotactl_fd";
+    case 444: return "landlock_create_ruleset";
+    case 445: return "landlock_add_rule";
+    case 446: return "landlock_restrict_self";
+    case 447: return "memfd_secret";
+    case 448: return "process_mrelease";
+    case 449: return "futex_waitv";
+    case 450: return "set_mempolicy_home_node";
+    case 451: return "cachestat";
+    case 452: return "fchmodat2";
+    case 453: return "map_shadow_stack";
+    case 454: return "futex_wake";
+    case 455: return "futex_wait";
+    case 456: return "futex_requeue";
+    case 457: return "statmount";
+    case 458: return "listmount";
+    case 459: return "lsm_get_self_attr";
+    case 460: return "lsm_set_self_attr";
+    case 461: return "lsm_list_modules";
+    case 462: return "mseal";
     case 1002: return "sched_process_fork";
     case 1003: return "sched_process_exec";
     case 1004: return "sched_process_exit";
@@ -156,6 +1266,616 @@ export function eventName(id: u32): string {
 }
 
 /** Typed argument accessors, one namespace per event. */
+export namespace read {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(1); }
+  /** count: uint64 */
+  // @ts-ignore: decorator
+  @inline export function count(e: Event): u64 { return e.argU64(2); }
+}
+export namespace write {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(1); }
+  /** count: uint64 */
+  // @ts-ignore: decorator
+  @inline export function count(e: Event): u64 { return e.argU64(2); }
+}
+export namespace open {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(1); }
+  /** mode: uint16 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u16 { return e.argU16(2); }
+}
+export namespace close {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+}
+export namespace stat {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** statbuf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function statbuf(e: Event): u64 { return e.argU64(1); }
+}
+export namespace fstat {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** statbuf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function statbuf(e: Event): u64 { return e.argU64(1); }
+}
+export namespace lstat {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** statbuf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function statbuf(e: Event): u64 { return e.argU64(1); }
+}
+export namespace poll {
+  /** fds: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function fds(e: Event): u64 { return e.argU64(0); }
+  /** nfds: uint32 */
+  // @ts-ignore: decorator
+  @inline export function nfds(e: Event): u32 { return e.argU32(1); }
+  /** timeout: int32 */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): i32 { return e.argI32(2); }
+}
+export namespace lseek {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** offset: int64 */
+  // @ts-ignore: decorator
+  @inline export function offset(e: Event): i64 { return e.argI64(1); }
+  /** whence: uint32 */
+  // @ts-ignore: decorator
+  @inline export function whence(e: Event): u32 { return e.argU32(2); }
+}
+export namespace mmap {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** length: uint64 */
+  // @ts-ignore: decorator
+  @inline export function length(e: Event): u64 { return e.argU64(1); }
+  /** prot: int32 */
+  // @ts-ignore: decorator
+  @inline export function prot(e: Event): i32 { return e.argI32(2); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(3); }
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(4); }
+  /** off: int64 */
+  // @ts-ignore: decorator
+  @inline export function off(e: Event): i64 { return e.argI64(5); }
+}
+export namespace mprotect {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(1); }
+  /** prot: int32 */
+  // @ts-ignore: decorator
+  @inline export function prot(e: Event): i32 { return e.argI32(2); }
+}
+export namespace munmap {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** length: uint64 */
+  // @ts-ignore: decorator
+  @inline export function length(e: Event): u64 { return e.argU64(1); }
+}
+export namespace brk {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+}
+export namespace rt_sigaction {
+  /** signum: int32 */
+  // @ts-ignore: decorator
+  @inline export function signum(e: Event): i32 { return e.argI32(0); }
+  /** act: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function act(e: Event): u64 { return e.argU64(1); }
+  /** oldact: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function oldact(e: Event): u64 { return e.argU64(2); }
+  /** sigsetsize: uint64 */
+  // @ts-ignore: decorator
+  @inline export function sigsetsize(e: Event): u64 { return e.argU64(3); }
+}
+export namespace rt_sigprocmask {
+  /** how: int32 */
+  // @ts-ignore: decorator
+  @inline export function how(e: Event): i32 { return e.argI32(0); }
+  /** set: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function set(e: Event): u64 { return e.argU64(1); }
+  /** oldset: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function oldset(e: Event): u64 { return e.argU64(2); }
+  /** sigsetsize: uint64 */
+  // @ts-ignore: decorator
+  @inline export function sigsetsize(e: Event): u64 { return e.argU64(3); }
+}
+export namespace rt_sigreturn {
+}
+export namespace ioctl {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** request: uint64 */
+  // @ts-ignore: decorator
+  @inline export function request(e: Event): u64 { return e.argU64(1); }
+  /** arg: uint64 */
+  // @ts-ignore: decorator
+  @inline export function arg(e: Event): u64 { return e.argU64(2); }
+}
+export namespace pread64 {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(1); }
+  /** count: uint64 */
+  // @ts-ignore: decorator
+  @inline export function count(e: Event): u64 { return e.argU64(2); }
+  /** offset: int64 */
+  // @ts-ignore: decorator
+  @inline export function offset(e: Event): i64 { return e.argI64(3); }
+}
+export namespace pwrite64 {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(1); }
+  /** count: uint64 */
+  // @ts-ignore: decorator
+  @inline export function count(e: Event): u64 { return e.argU64(2); }
+  /** offset: int64 */
+  // @ts-ignore: decorator
+  @inline export function offset(e: Event): i64 { return e.argI64(3); }
+}
+export namespace readv {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** iov: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function iov(e: Event): u64 { return e.argU64(1); }
+  /** iovcnt: int32 */
+  // @ts-ignore: decorator
+  @inline export function iovcnt(e: Event): i32 { return e.argI32(2); }
+}
+export namespace writev {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** iov: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function iov(e: Event): u64 { return e.argU64(1); }
+  /** iovcnt: int32 */
+  // @ts-ignore: decorator
+  @inline export function iovcnt(e: Event): i32 { return e.argI32(2); }
+}
+export namespace access {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** mode: int32 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): i32 { return e.argI32(1); }
+}
+export namespace pipe {
+  /** pipefd: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function pipefd(e: Event): u64 { return e.argU64(0); }
+}
+export namespace select {
+  /** nfds: int32 */
+  // @ts-ignore: decorator
+  @inline export function nfds(e: Event): i32 { return e.argI32(0); }
+  /** readfds: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function readfds(e: Event): u64 { return e.argU64(1); }
+  /** writefds: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function writefds(e: Event): u64 { return e.argU64(2); }
+  /** exceptfds: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function exceptfds(e: Event): u64 { return e.argU64(3); }
+  /** timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): u64 { return e.argU64(4); }
+}
+export namespace sched_yield {
+}
+export namespace mremap {
+  /** old_address: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function old_address(e: Event): u64 { return e.argU64(0); }
+  /** old_size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function old_size(e: Event): u64 { return e.argU64(1); }
+  /** new_size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function new_size(e: Event): u64 { return e.argU64(2); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(3); }
+  /** new_address: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function new_address(e: Event): u64 { return e.argU64(4); }
+}
+export namespace msync {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** length: uint64 */
+  // @ts-ignore: decorator
+  @inline export function length(e: Event): u64 { return e.argU64(1); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(2); }
+}
+export namespace mincore {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** length: uint64 */
+  // @ts-ignore: decorator
+  @inline export function length(e: Event): u64 { return e.argU64(1); }
+  /** vec: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function vec(e: Event): u64 { return e.argU64(2); }
+}
+export namespace madvise {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** length: uint64 */
+  // @ts-ignore: decorator
+  @inline export function length(e: Event): u64 { return e.argU64(1); }
+  /** advice: int32 */
+  // @ts-ignore: decorator
+  @inline export function advice(e: Event): i32 { return e.argI32(2); }
+}
+export namespace shmget {
+  /** key: int32 */
+  // @ts-ignore: decorator
+  @inline export function key(e: Event): i32 { return e.argI32(0); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(1); }
+  /** shmflg: int32 */
+  // @ts-ignore: decorator
+  @inline export function shmflg(e: Event): i32 { return e.argI32(2); }
+}
+export namespace shmat {
+  /** shmid: int32 */
+  // @ts-ignore: decorator
+  @inline export function shmid(e: Event): i32 { return e.argI32(0); }
+  /** shmaddr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function shmaddr(e: Event): u64 { return e.argU64(1); }
+  /** shmflg: int32 */
+  // @ts-ignore: decorator
+  @inline export function shmflg(e: Event): i32 { return e.argI32(2); }
+}
+export namespace shmctl {
+  /** shmid: int32 */
+  // @ts-ignore: decorator
+  @inline export function shmid(e: Event): i32 { return e.argI32(0); }
+  /** cmd: int32 */
+  // @ts-ignore: decorator
+  @inline export function cmd(e: Event): i32 { return e.argI32(1); }
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(2); }
+}
+export namespace dup {
+  /** oldfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function oldfd(e: Event): i32 { return e.argI32(0); }
+}
+export namespace dup2 {
+  /** oldfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function oldfd(e: Event): i32 { return e.argI32(0); }
+  /** newfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function newfd(e: Event): i32 { return e.argI32(1); }
+}
+export namespace pause {
+}
+export namespace nanosleep {
+  /** req: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function req(e: Event): u64 { return e.argU64(0); }
+  /** rem: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function rem(e: Event): u64 { return e.argU64(1); }
+}
+export namespace getitimer {
+  /** which: int32 */
+  // @ts-ignore: decorator
+  @inline export function which(e: Event): i32 { return e.argI32(0); }
+  /** curr_value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function curr_value(e: Event): u64 { return e.argU64(1); }
+}
+export namespace alarm {
+  /** seconds: uint32 */
+  // @ts-ignore: decorator
+  @inline export function seconds(e: Event): u32 { return e.argU32(0); }
+}
+export namespace setitimer {
+  /** which: int32 */
+  // @ts-ignore: decorator
+  @inline export function which(e: Event): i32 { return e.argI32(0); }
+  /** new_value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function new_value(e: Event): u64 { return e.argU64(1); }
+  /** old_value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function old_value(e: Event): u64 { return e.argU64(2); }
+}
+export namespace getpid {
+}
+export namespace sendfile {
+  /** out_fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function out_fd(e: Event): i32 { return e.argI32(0); }
+  /** in_fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function in_fd(e: Event): i32 { return e.argI32(1); }
+  /** offset: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function offset(e: Event): u64 { return e.argU64(2); }
+  /** count: uint64 */
+  // @ts-ignore: decorator
+  @inline export function count(e: Event): u64 { return e.argU64(3); }
+}
+export namespace socket {
+  /** domain: int32 */
+  // @ts-ignore: decorator
+  @inline export function domain(e: Event): i32 { return e.argI32(0); }
+  /** type: int32 */
+  // @ts-ignore: decorator
+  @inline export function type(e: Event): i32 { return e.argI32(1); }
+  /** protocol: int32 */
+  // @ts-ignore: decorator
+  @inline export function protocol(e: Event): i32 { return e.argI32(2); }
+}
+export namespace connect {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** addr: SockAddr */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): Bytes { return e.argBytes(1); }
+  /** addrlen: int32 */
+  // @ts-ignore: decorator
+  @inline export function addrlen(e: Event): i32 { return e.argI32(2); }
+}
+export namespace accept {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** addr: SockAddr */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): Bytes { return e.argBytes(1); }
+  /** addrlen: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addrlen(e: Event): u64 { return e.argU64(2); }
+}
+export namespace sendto {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(1); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(2); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(3); }
+  /** dest_addr: SockAddr */
+  // @ts-ignore: decorator
+  @inline export function dest_addr(e: Event): Bytes { return e.argBytes(4); }
+  /** addrlen: int32 */
+  // @ts-ignore: decorator
+  @inline export function addrlen(e: Event): i32 { return e.argI32(5); }
+}
+export namespace recvfrom {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(1); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(2); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(3); }
+  /** src_addr: SockAddr */
+  // @ts-ignore: decorator
+  @inline export function src_addr(e: Event): Bytes { return e.argBytes(4); }
+  /** addrlen: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addrlen(e: Event): u64 { return e.argU64(5); }
+}
+export namespace sendmsg {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** msg: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function msg(e: Event): u64 { return e.argU64(1); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(2); }
+}
+export namespace recvmsg {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** msg: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function msg(e: Event): u64 { return e.argU64(1); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(2); }
+}
+export namespace shutdown {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** how: int32 */
+  // @ts-ignore: decorator
+  @inline export function how(e: Event): i32 { return e.argI32(1); }
+}
+export namespace bind {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** addr: SockAddr */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): Bytes { return e.argBytes(1); }
+  /** addrlen: int32 */
+  // @ts-ignore: decorator
+  @inline export function addrlen(e: Event): i32 { return e.argI32(2); }
+}
+export namespace listen {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** backlog: int32 */
+  // @ts-ignore: decorator
+  @inline export function backlog(e: Event): i32 { return e.argI32(1); }
+}
+export namespace getsockname {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** addr: SockAddr */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): Bytes { return e.argBytes(1); }
+  /** addrlen: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addrlen(e: Event): u64 { return e.argU64(2); }
+}
+export namespace getpeername {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** addr: SockAddr */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): Bytes { return e.argBytes(1); }
+  /** addrlen: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addrlen(e: Event): u64 { return e.argU64(2); }
+}
+export namespace socketpair {
+  /** domain: int32 */
+  // @ts-ignore: decorator
+  @inline export function domain(e: Event): i32 { return e.argI32(0); }
+  /** type: int32 */
+  // @ts-ignore: decorator
+  @inline export function type(e: Event): i32 { return e.argI32(1); }
+  /** protocol: int32 */
+  // @ts-ignore: decorator
+  @inline export function protocol(e: Event): i32 { return e.argI32(2); }
+  /** sv: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function sv(e: Event): u64 { return e.argU64(3); }
+}
+export namespace setsockopt {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** level: int32 */
+  // @ts-ignore: decorator
+  @inline export function level(e: Event): i32 { return e.argI32(1); }
+  /** optname: int32 */
+  // @ts-ignore: decorator
+  @inline export function optname(e: Event): i32 { return e.argI32(2); }
+  /** optval: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function optval(e: Event): u64 { return e.argU64(3); }
+  /** optlen: int32 */
+  // @ts-ignore: decorator
+  @inline export function optlen(e: Event): i32 { return e.argI32(4); }
+}
+export namespace getsockopt {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** level: int32 */
+  // @ts-ignore: decorator
+  @inline export function level(e: Event): i32 { return e.argI32(1); }
+  /** optname: int32 */
+  // @ts-ignore: decorator
+  @inline export function optname(e: Event): i32 { return e.argI32(2); }
+  /** optval: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function optval(e: Event): u64 { return e.argU64(3); }
+  /** optlen: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function optlen(e: Event): u64 { return e.argU64(4); }
+}
+export namespace clone {
+  /** flags: uint64 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u64 { return e.argU64(0); }
+  /** stack: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function stack(e: Event): u64 { return e.argU64(1); }
+  /** parent_tid: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function parent_tid(e: Event): u64 { return e.argU64(2); }
+  /** child_tid: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function child_tid(e: Event): u64 { return e.argU64(3); }
+  /** tls: uint64 */
+  // @ts-ignore: decorator
+  @inline export function tls(e: Event): u64 { return e.argU64(4); }
+}
+export namespace fork {
+}
+export namespace vfork {
+}
 export namespace execve {
   /** pathname: string */
   // @ts-ignore: decorator
@@ -166,6 +1886,352 @@ export namespace execve {
   /** envp: []string */
   // @ts-ignore: decorator
   @inline export function envp(e: Event): StringList { return e.argStrings(2); }
+}
+export namespace exit {
+  /** status: int32 */
+  // @ts-ignore: decorator
+  @inline export function status(e: Event): i32 { return e.argI32(0); }
+}
+export namespace wait4 {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** wstatus: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function wstatus(e: Event): u64 { return e.argU64(1); }
+  /** options: int32 */
+  // @ts-ignore: decorator
+  @inline export function options(e: Event): i32 { return e.argI32(2); }
+  /** rusage: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function rusage(e: Event): u64 { return e.argU64(3); }
+}
+export namespace kill {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** sig: int32 */
+  // @ts-ignore: decorator
+  @inline export function sig(e: Event): i32 { return e.argI32(1); }
+}
+export namespace uname {
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(0); }
+}
+export namespace semget {
+  /** key: int32 */
+  // @ts-ignore: decorator
+  @inline export function key(e: Event): i32 { return e.argI32(0); }
+  /** nsems: int32 */
+  // @ts-ignore: decorator
+  @inline export function nsems(e: Event): i32 { return e.argI32(1); }
+  /** semflg: int32 */
+  // @ts-ignore: decorator
+  @inline export function semflg(e: Event): i32 { return e.argI32(2); }
+}
+export namespace semop {
+  /** semid: int32 */
+  // @ts-ignore: decorator
+  @inline export function semid(e: Event): i32 { return e.argI32(0); }
+  /** sops: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function sops(e: Event): u64 { return e.argU64(1); }
+  /** nsops: uint64 */
+  // @ts-ignore: decorator
+  @inline export function nsops(e: Event): u64 { return e.argU64(2); }
+}
+export namespace semctl {
+  /** semid: int32 */
+  // @ts-ignore: decorator
+  @inline export function semid(e: Event): i32 { return e.argI32(0); }
+  /** semnum: int32 */
+  // @ts-ignore: decorator
+  @inline export function semnum(e: Event): i32 { return e.argI32(1); }
+  /** cmd: int32 */
+  // @ts-ignore: decorator
+  @inline export function cmd(e: Event): i32 { return e.argI32(2); }
+  /** arg: uint64 */
+  // @ts-ignore: decorator
+  @inline export function arg(e: Event): u64 { return e.argU64(3); }
+}
+export namespace shmdt {
+  /** shmaddr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function shmaddr(e: Event): u64 { return e.argU64(0); }
+}
+export namespace msgget {
+  /** key: int32 */
+  // @ts-ignore: decorator
+  @inline export function key(e: Event): i32 { return e.argI32(0); }
+  /** msgflg: int32 */
+  // @ts-ignore: decorator
+  @inline export function msgflg(e: Event): i32 { return e.argI32(1); }
+}
+export namespace msgsnd {
+  /** msqid: int32 */
+  // @ts-ignore: decorator
+  @inline export function msqid(e: Event): i32 { return e.argI32(0); }
+  /** msgp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function msgp(e: Event): u64 { return e.argU64(1); }
+  /** msgsz: uint64 */
+  // @ts-ignore: decorator
+  @inline export function msgsz(e: Event): u64 { return e.argU64(2); }
+  /** msgflg: int32 */
+  // @ts-ignore: decorator
+  @inline export function msgflg(e: Event): i32 { return e.argI32(3); }
+}
+export namespace msgrcv {
+  /** msqid: int32 */
+  // @ts-ignore: decorator
+  @inline export function msqid(e: Event): i32 { return e.argI32(0); }
+  /** msgp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function msgp(e: Event): u64 { return e.argU64(1); }
+  /** msgsz: uint64 */
+  // @ts-ignore: decorator
+  @inline export function msgsz(e: Event): u64 { return e.argU64(2); }
+  /** msgtyp: int64 */
+  // @ts-ignore: decorator
+  @inline export function msgtyp(e: Event): i64 { return e.argI64(3); }
+  /** msgflg: int32 */
+  // @ts-ignore: decorator
+  @inline export function msgflg(e: Event): i32 { return e.argI32(4); }
+}
+export namespace msgctl {
+  /** msqid: int32 */
+  // @ts-ignore: decorator
+  @inline export function msqid(e: Event): i32 { return e.argI32(0); }
+  /** cmd: int32 */
+  // @ts-ignore: decorator
+  @inline export function cmd(e: Event): i32 { return e.argI32(1); }
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(2); }
+}
+export namespace fcntl {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** cmd: int32 */
+  // @ts-ignore: decorator
+  @inline export function cmd(e: Event): i32 { return e.argI32(1); }
+  /** arg: uint64 */
+  // @ts-ignore: decorator
+  @inline export function arg(e: Event): u64 { return e.argU64(2); }
+}
+export namespace flock {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** operation: int32 */
+  // @ts-ignore: decorator
+  @inline export function operation(e: Event): i32 { return e.argI32(1); }
+}
+export namespace fsync {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+}
+export namespace fdatasync {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+}
+export namespace truncate {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+  /** length: int64 */
+  // @ts-ignore: decorator
+  @inline export function length(e: Event): i64 { return e.argI64(1); }
+}
+export namespace ftruncate {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** length: int64 */
+  // @ts-ignore: decorator
+  @inline export function length(e: Event): i64 { return e.argI64(1); }
+}
+export namespace getdents {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** dirp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function dirp(e: Event): u64 { return e.argU64(1); }
+  /** count: uint32 */
+  // @ts-ignore: decorator
+  @inline export function count(e: Event): u32 { return e.argU32(2); }
+}
+export namespace getcwd {
+  /** buf: string */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): Bytes { return e.argBytes(0); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(1); }
+}
+export namespace chdir {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+}
+export namespace fchdir {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+}
+export namespace rename {
+  /** oldpath: string */
+  // @ts-ignore: decorator
+  @inline export function oldpath(e: Event): Bytes { return e.argBytes(0); }
+  /** newpath: string */
+  // @ts-ignore: decorator
+  @inline export function newpath(e: Event): Bytes { return e.argBytes(1); }
+}
+export namespace mkdir {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** mode: uint16 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u16 { return e.argU16(1); }
+}
+export namespace rmdir {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+}
+export namespace creat {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** mode: uint16 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u16 { return e.argU16(1); }
+}
+export namespace link {
+  /** oldpath: string */
+  // @ts-ignore: decorator
+  @inline export function oldpath(e: Event): Bytes { return e.argBytes(0); }
+  /** newpath: string */
+  // @ts-ignore: decorator
+  @inline export function newpath(e: Event): Bytes { return e.argBytes(1); }
+}
+export namespace unlink {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+}
+export namespace symlink {
+  /** target: string */
+  // @ts-ignore: decorator
+  @inline export function target(e: Event): Bytes { return e.argBytes(0); }
+  /** linkpath: string */
+  // @ts-ignore: decorator
+  @inline export function linkpath(e: Event): Bytes { return e.argBytes(1); }
+}
+export namespace readlink {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** buf: string */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): Bytes { return e.argBytes(1); }
+  /** bufsiz: uint64 */
+  // @ts-ignore: decorator
+  @inline export function bufsiz(e: Event): u64 { return e.argU64(2); }
+}
+export namespace chmod {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** mode: uint16 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u16 { return e.argU16(1); }
+}
+export namespace fchmod {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** mode: uint16 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u16 { return e.argU16(1); }
+}
+export namespace chown {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** owner: int32 */
+  // @ts-ignore: decorator
+  @inline export function owner(e: Event): i32 { return e.argI32(1); }
+  /** group: int32 */
+  // @ts-ignore: decorator
+  @inline export function group(e: Event): i32 { return e.argI32(2); }
+}
+export namespace fchown {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** owner: int32 */
+  // @ts-ignore: decorator
+  @inline export function owner(e: Event): i32 { return e.argI32(1); }
+  /** group: int32 */
+  // @ts-ignore: decorator
+  @inline export function group(e: Event): i32 { return e.argI32(2); }
+}
+export namespace lchown {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** owner: int32 */
+  // @ts-ignore: decorator
+  @inline export function owner(e: Event): i32 { return e.argI32(1); }
+  /** group: int32 */
+  // @ts-ignore: decorator
+  @inline export function group(e: Event): i32 { return e.argI32(2); }
+}
+export namespace umask {
+  /** mask: uint32 */
+  // @ts-ignore: decorator
+  @inline export function mask(e: Event): u32 { return e.argU32(0); }
+}
+export namespace gettimeofday {
+  /** tv: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function tv(e: Event): u64 { return e.argU64(0); }
+  /** tz: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function tz(e: Event): u64 { return e.argU64(1); }
+}
+export namespace getrlimit {
+  /** resource: int32 */
+  // @ts-ignore: decorator
+  @inline export function resource(e: Event): i32 { return e.argI32(0); }
+  /** rlim: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function rlim(e: Event): u64 { return e.argU64(1); }
+}
+export namespace getrusage {
+  /** who: int32 */
+  // @ts-ignore: decorator
+  @inline export function who(e: Event): i32 { return e.argI32(0); }
+  /** usage: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function usage(e: Event): u64 { return e.argU64(1); }
+}
+export namespace sysinfo {
+  /** info: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function info(e: Event): u64 { return e.argU64(0); }
+}
+export namespace times {
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(0); }
 }
 export namespace ptrace {
   /** request: int64 */
@@ -181,6 +2247,2138 @@ export namespace ptrace {
   // @ts-ignore: decorator
   @inline export function data(e: Event): u64 { return e.argU64(3); }
 }
+export namespace getuid {
+}
+export namespace syslog {
+  /** type: int32 */
+  // @ts-ignore: decorator
+  @inline export function type(e: Event): i32 { return e.argI32(0); }
+  /** bufp: string */
+  // @ts-ignore: decorator
+  @inline export function bufp(e: Event): Bytes { return e.argBytes(1); }
+  /** len: int32 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): i32 { return e.argI32(2); }
+}
+export namespace getgid {
+}
+export namespace setuid {
+  /** uid: int32 */
+  // @ts-ignore: decorator
+  @inline export function uid(e: Event): i32 { return e.argI32(0); }
+}
+export namespace setgid {
+  /** gid: int32 */
+  // @ts-ignore: decorator
+  @inline export function gid(e: Event): i32 { return e.argI32(0); }
+}
+export namespace geteuid {
+}
+export namespace getegid {
+}
+export namespace setpgid {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** pgid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pgid(e: Event): i32 { return e.argI32(1); }
+}
+export namespace getppid {
+}
+export namespace getpgrp {
+}
+export namespace setsid {
+}
+export namespace setreuid {
+  /** ruid: int32 */
+  // @ts-ignore: decorator
+  @inline export function ruid(e: Event): i32 { return e.argI32(0); }
+  /** euid: int32 */
+  // @ts-ignore: decorator
+  @inline export function euid(e: Event): i32 { return e.argI32(1); }
+}
+export namespace setregid {
+  /** rgid: int32 */
+  // @ts-ignore: decorator
+  @inline export function rgid(e: Event): i32 { return e.argI32(0); }
+  /** egid: int32 */
+  // @ts-ignore: decorator
+  @inline export function egid(e: Event): i32 { return e.argI32(1); }
+}
+export namespace getgroups {
+  /** size: int32 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): i32 { return e.argI32(0); }
+  /** list: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function list(e: Event): u64 { return e.argU64(1); }
+}
+export namespace setgroups {
+  /** size: int32 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): i32 { return e.argI32(0); }
+  /** list: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function list(e: Event): u64 { return e.argU64(1); }
+}
+export namespace setresuid {
+  /** ruid: int32 */
+  // @ts-ignore: decorator
+  @inline export function ruid(e: Event): i32 { return e.argI32(0); }
+  /** euid: int32 */
+  // @ts-ignore: decorator
+  @inline export function euid(e: Event): i32 { return e.argI32(1); }
+  /** suid: int32 */
+  // @ts-ignore: decorator
+  @inline export function suid(e: Event): i32 { return e.argI32(2); }
+}
+export namespace getresuid {
+  /** ruid: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ruid(e: Event): u64 { return e.argU64(0); }
+  /** euid: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function euid(e: Event): u64 { return e.argU64(1); }
+  /** suid: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function suid(e: Event): u64 { return e.argU64(2); }
+}
+export namespace setresgid {
+  /** rgid: int32 */
+  // @ts-ignore: decorator
+  @inline export function rgid(e: Event): i32 { return e.argI32(0); }
+  /** egid: int32 */
+  // @ts-ignore: decorator
+  @inline export function egid(e: Event): i32 { return e.argI32(1); }
+  /** sgid: int32 */
+  // @ts-ignore: decorator
+  @inline export function sgid(e: Event): i32 { return e.argI32(2); }
+}
+export namespace getresgid {
+  /** rgid: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function rgid(e: Event): u64 { return e.argU64(0); }
+  /** egid: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function egid(e: Event): u64 { return e.argU64(1); }
+  /** sgid: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function sgid(e: Event): u64 { return e.argU64(2); }
+}
+export namespace getpgid {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+}
+export namespace setfsuid {
+  /** fsuid: int32 */
+  // @ts-ignore: decorator
+  @inline export function fsuid(e: Event): i32 { return e.argI32(0); }
+}
+export namespace setfsgid {
+  /** fsgid: int32 */
+  // @ts-ignore: decorator
+  @inline export function fsgid(e: Event): i32 { return e.argI32(0); }
+}
+export namespace getsid {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+}
+export namespace capget {
+  /** hdrp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function hdrp(e: Event): u64 { return e.argU64(0); }
+  /** datap: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function datap(e: Event): u64 { return e.argU64(1); }
+}
+export namespace capset {
+  /** hdrp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function hdrp(e: Event): u64 { return e.argU64(0); }
+  /** datap: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function datap(e: Event): u64 { return e.argU64(1); }
+}
+export namespace rt_sigpending {
+  /** set: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function set(e: Event): u64 { return e.argU64(0); }
+  /** sigsetsize: uint64 */
+  // @ts-ignore: decorator
+  @inline export function sigsetsize(e: Event): u64 { return e.argU64(1); }
+}
+export namespace rt_sigtimedwait {
+  /** set: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function set(e: Event): u64 { return e.argU64(0); }
+  /** info: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function info(e: Event): u64 { return e.argU64(1); }
+  /** timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): u64 { return e.argU64(2); }
+  /** sigsetsize: uint64 */
+  // @ts-ignore: decorator
+  @inline export function sigsetsize(e: Event): u64 { return e.argU64(3); }
+}
+export namespace rt_sigqueueinfo {
+  /** tgid: int32 */
+  // @ts-ignore: decorator
+  @inline export function tgid(e: Event): i32 { return e.argI32(0); }
+  /** sig: int32 */
+  // @ts-ignore: decorator
+  @inline export function sig(e: Event): i32 { return e.argI32(1); }
+  /** info: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function info(e: Event): u64 { return e.argU64(2); }
+}
+export namespace rt_sigsuspend {
+  /** mask: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function mask(e: Event): u64 { return e.argU64(0); }
+  /** sigsetsize: uint64 */
+  // @ts-ignore: decorator
+  @inline export function sigsetsize(e: Event): u64 { return e.argU64(1); }
+}
+export namespace sigaltstack {
+  /** ss: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ss(e: Event): u64 { return e.argU64(0); }
+  /** old_ss: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function old_ss(e: Event): u64 { return e.argU64(1); }
+}
+export namespace utime {
+  /** filename: string */
+  // @ts-ignore: decorator
+  @inline export function filename(e: Event): Bytes { return e.argBytes(0); }
+  /** times: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function times(e: Event): u64 { return e.argU64(1); }
+}
+export namespace mknod {
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(0); }
+  /** mode: uint16 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u16 { return e.argU16(1); }
+  /** dev: uint32 */
+  // @ts-ignore: decorator
+  @inline export function dev(e: Event): u32 { return e.argU32(2); }
+}
+export namespace uselib {
+  /** library: string */
+  // @ts-ignore: decorator
+  @inline export function library(e: Event): Bytes { return e.argBytes(0); }
+}
+export namespace personality {
+  /** persona: uint64 */
+  // @ts-ignore: decorator
+  @inline export function persona(e: Event): u64 { return e.argU64(0); }
+}
+export namespace ustat {
+  /** dev: uint32 */
+  // @ts-ignore: decorator
+  @inline export function dev(e: Event): u32 { return e.argU32(0); }
+  /** ubuf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ubuf(e: Event): u64 { return e.argU64(1); }
+}
+export namespace statfs {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(1); }
+}
+export namespace fstatfs {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(1); }
+}
+export namespace sysfs {
+  /** option: int32 */
+  // @ts-ignore: decorator
+  @inline export function option(e: Event): i32 { return e.argI32(0); }
+}
+export namespace getpriority {
+  /** which: int32 */
+  // @ts-ignore: decorator
+  @inline export function which(e: Event): i32 { return e.argI32(0); }
+  /** who: int32 */
+  // @ts-ignore: decorator
+  @inline export function who(e: Event): i32 { return e.argI32(1); }
+}
+export namespace setpriority {
+  /** which: int32 */
+  // @ts-ignore: decorator
+  @inline export function which(e: Event): i32 { return e.argI32(0); }
+  /** who: int32 */
+  // @ts-ignore: decorator
+  @inline export function who(e: Event): i32 { return e.argI32(1); }
+  /** prio: int32 */
+  // @ts-ignore: decorator
+  @inline export function prio(e: Event): i32 { return e.argI32(2); }
+}
+export namespace sched_setparam {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** param: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function param(e: Event): u64 { return e.argU64(1); }
+}
+export namespace sched_getparam {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** param: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function param(e: Event): u64 { return e.argU64(1); }
+}
+export namespace sched_setscheduler {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** policy: int32 */
+  // @ts-ignore: decorator
+  @inline export function policy(e: Event): i32 { return e.argI32(1); }
+  /** param: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function param(e: Event): u64 { return e.argU64(2); }
+}
+export namespace sched_getscheduler {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+}
+export namespace sched_get_priority_max {
+  /** policy: int32 */
+  // @ts-ignore: decorator
+  @inline export function policy(e: Event): i32 { return e.argI32(0); }
+}
+export namespace sched_get_priority_min {
+  /** policy: int32 */
+  // @ts-ignore: decorator
+  @inline export function policy(e: Event): i32 { return e.argI32(0); }
+}
+export namespace sched_rr_get_interval {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** tp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function tp(e: Event): u64 { return e.argU64(1); }
+}
+export namespace mlock {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(1); }
+}
+export namespace munlock {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(1); }
+}
+export namespace mlockall {
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(0); }
+}
+export namespace munlockall {
+}
+export namespace vhangup {
+}
+export namespace modify_ldt {
+  /** func: int32 */
+  // @ts-ignore: decorator
+  @inline export function func(e: Event): i32 { return e.argI32(0); }
+  /** ptr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ptr(e: Event): u64 { return e.argU64(1); }
+  /** bytecount: uint64 */
+  // @ts-ignore: decorator
+  @inline export function bytecount(e: Event): u64 { return e.argU64(2); }
+}
+export namespace pivot_root {
+  /** new_root: string */
+  // @ts-ignore: decorator
+  @inline export function new_root(e: Event): Bytes { return e.argBytes(0); }
+  /** put_old: string */
+  // @ts-ignore: decorator
+  @inline export function put_old(e: Event): Bytes { return e.argBytes(1); }
+}
+export namespace sysctl {
+  /** args: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function args(e: Event): u64 { return e.argU64(0); }
+}
+export namespace prctl {
+  /** option: int32 */
+  // @ts-ignore: decorator
+  @inline export function option(e: Event): i32 { return e.argI32(0); }
+  /** arg2: uint64 */
+  // @ts-ignore: decorator
+  @inline export function arg2(e: Event): u64 { return e.argU64(1); }
+  /** arg3: uint64 */
+  // @ts-ignore: decorator
+  @inline export function arg3(e: Event): u64 { return e.argU64(2); }
+  /** arg4: uint64 */
+  // @ts-ignore: decorator
+  @inline export function arg4(e: Event): u64 { return e.argU64(3); }
+  /** arg5: uint64 */
+  // @ts-ignore: decorator
+  @inline export function arg5(e: Event): u64 { return e.argU64(4); }
+}
+export namespace arch_prctl {
+  /** option: int32 */
+  // @ts-ignore: decorator
+  @inline export function option(e: Event): i32 { return e.argI32(0); }
+  /** addr: uint64 */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(1); }
+}
+export namespace adjtimex {
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(0); }
+}
+export namespace setrlimit {
+  /** resource: int32 */
+  // @ts-ignore: decorator
+  @inline export function resource(e: Event): i32 { return e.argI32(0); }
+  /** rlim: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function rlim(e: Event): u64 { return e.argU64(1); }
+}
+export namespace chroot {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+}
+export namespace sync {
+}
+export namespace acct {
+  /** filename: string */
+  // @ts-ignore: decorator
+  @inline export function filename(e: Event): Bytes { return e.argBytes(0); }
+}
+export namespace settimeofday {
+  /** tv: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function tv(e: Event): u64 { return e.argU64(0); }
+  /** tz: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function tz(e: Event): u64 { return e.argU64(1); }
+}
+export namespace mount {
+  /** source: string */
+  // @ts-ignore: decorator
+  @inline export function source(e: Event): Bytes { return e.argBytes(0); }
+  /** target: string */
+  // @ts-ignore: decorator
+  @inline export function target(e: Event): Bytes { return e.argBytes(1); }
+  /** filesystemtype: string */
+  // @ts-ignore: decorator
+  @inline export function filesystemtype(e: Event): Bytes { return e.argBytes(2); }
+  /** mountflags: uint64 */
+  // @ts-ignore: decorator
+  @inline export function mountflags(e: Event): u64 { return e.argU64(3); }
+  /** data: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function data(e: Event): u64 { return e.argU64(4); }
+}
+export namespace umount2 {
+  /** target: string */
+  // @ts-ignore: decorator
+  @inline export function target(e: Event): Bytes { return e.argBytes(0); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(1); }
+}
+export namespace swapon {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+  /** swapflags: int32 */
+  // @ts-ignore: decorator
+  @inline export function swapflags(e: Event): i32 { return e.argI32(1); }
+}
+export namespace swapoff {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+}
+export namespace reboot {
+  /** magic: int32 */
+  // @ts-ignore: decorator
+  @inline export function magic(e: Event): i32 { return e.argI32(0); }
+  /** magic2: int32 */
+  // @ts-ignore: decorator
+  @inline export function magic2(e: Event): i32 { return e.argI32(1); }
+  /** cmd: int32 */
+  // @ts-ignore: decorator
+  @inline export function cmd(e: Event): i32 { return e.argI32(2); }
+  /** arg: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function arg(e: Event): u64 { return e.argU64(3); }
+}
+export namespace sethostname {
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(0); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(1); }
+}
+export namespace setdomainname {
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(0); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(1); }
+}
+export namespace iopl {
+  /** level: int32 */
+  // @ts-ignore: decorator
+  @inline export function level(e: Event): i32 { return e.argI32(0); }
+}
+export namespace ioperm {
+  /** from: uint64 */
+  // @ts-ignore: decorator
+  @inline export function from(e: Event): u64 { return e.argU64(0); }
+  /** num: uint64 */
+  // @ts-ignore: decorator
+  @inline export function num(e: Event): u64 { return e.argU64(1); }
+  /** turn_on: int32 */
+  // @ts-ignore: decorator
+  @inline export function turn_on(e: Event): i32 { return e.argI32(2); }
+}
+export namespace create_module {
+}
+export namespace init_module {
+  /** module_image: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function module_image(e: Event): u64 { return e.argU64(0); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(1); }
+  /** param_values: string */
+  // @ts-ignore: decorator
+  @inline export function param_values(e: Event): Bytes { return e.argBytes(2); }
+}
+export namespace delete_module {
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(0); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(1); }
+}
+export namespace get_kernel_syms {
+}
+export namespace query_module {
+}
+export namespace quotactl {
+  /** cmd: int32 */
+  // @ts-ignore: decorator
+  @inline export function cmd(e: Event): i32 { return e.argI32(0); }
+  /** special: string */
+  // @ts-ignore: decorator
+  @inline export function special(e: Event): Bytes { return e.argBytes(1); }
+  /** id: int32 */
+  // @ts-ignore: decorator
+  @inline export function id(e: Event): i32 { return e.argI32(2); }
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(3); }
+}
+export namespace nfsservctl {
+}
+export namespace getpmsg {
+}
+export namespace putpmsg {
+}
+export namespace afs {
+}
+export namespace tuxcall {
+}
+export namespace security {
+}
+export namespace gettid {
+}
+export namespace readahead {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** offset: int64 */
+  // @ts-ignore: decorator
+  @inline export function offset(e: Event): i64 { return e.argI64(1); }
+  /** count: uint64 */
+  // @ts-ignore: decorator
+  @inline export function count(e: Event): u64 { return e.argU64(2); }
+}
+export namespace setxattr {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(1); }
+  /** value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function value(e: Event): u64 { return e.argU64(2); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(3); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(4); }
+}
+export namespace lsetxattr {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(1); }
+  /** value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function value(e: Event): u64 { return e.argU64(2); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(3); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(4); }
+}
+export namespace fsetxattr {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(1); }
+  /** value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function value(e: Event): u64 { return e.argU64(2); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(3); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(4); }
+}
+export namespace getxattr {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(1); }
+  /** value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function value(e: Event): u64 { return e.argU64(2); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(3); }
+}
+export namespace lgetxattr {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(1); }
+  /** value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function value(e: Event): u64 { return e.argU64(2); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(3); }
+}
+export namespace fgetxattr {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(1); }
+  /** value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function value(e: Event): u64 { return e.argU64(2); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(3); }
+}
+export namespace listxattr {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+  /** list: string */
+  // @ts-ignore: decorator
+  @inline export function list(e: Event): Bytes { return e.argBytes(1); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(2); }
+}
+export namespace llistxattr {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+  /** list: string */
+  // @ts-ignore: decorator
+  @inline export function list(e: Event): Bytes { return e.argBytes(1); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(2); }
+}
+export namespace flistxattr {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** list: string */
+  // @ts-ignore: decorator
+  @inline export function list(e: Event): Bytes { return e.argBytes(1); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(2); }
+}
+export namespace removexattr {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(1); }
+}
+export namespace lremovexattr {
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(0); }
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(1); }
+}
+export namespace fremovexattr {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(1); }
+}
+export namespace tkill {
+  /** tid: int32 */
+  // @ts-ignore: decorator
+  @inline export function tid(e: Event): i32 { return e.argI32(0); }
+  /** sig: int32 */
+  // @ts-ignore: decorator
+  @inline export function sig(e: Event): i32 { return e.argI32(1); }
+}
+export namespace time {
+  /** tloc: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function tloc(e: Event): u64 { return e.argU64(0); }
+}
+export namespace futex {
+  /** uaddr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function uaddr(e: Event): u64 { return e.argU64(0); }
+  /** futex_op: int32 */
+  // @ts-ignore: decorator
+  @inline export function futex_op(e: Event): i32 { return e.argI32(1); }
+  /** val: int32 */
+  // @ts-ignore: decorator
+  @inline export function val(e: Event): i32 { return e.argI32(2); }
+  /** timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): u64 { return e.argU64(3); }
+  /** uaddr2: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function uaddr2(e: Event): u64 { return e.argU64(4); }
+  /** val3: int32 */
+  // @ts-ignore: decorator
+  @inline export function val3(e: Event): i32 { return e.argI32(5); }
+}
+export namespace sched_setaffinity {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** cpusetsize: uint64 */
+  // @ts-ignore: decorator
+  @inline export function cpusetsize(e: Event): u64 { return e.argU64(1); }
+  /** mask: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function mask(e: Event): u64 { return e.argU64(2); }
+}
+export namespace sched_getaffinity {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** cpusetsize: uint64 */
+  // @ts-ignore: decorator
+  @inline export function cpusetsize(e: Event): u64 { return e.argU64(1); }
+  /** mask: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function mask(e: Event): u64 { return e.argU64(2); }
+}
+export namespace set_thread_area {
+  /** u_info: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function u_info(e: Event): u64 { return e.argU64(0); }
+}
+export namespace io_setup {
+  /** nr_events: uint32 */
+  // @ts-ignore: decorator
+  @inline export function nr_events(e: Event): u32 { return e.argU32(0); }
+  /** ctx_idp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ctx_idp(e: Event): u64 { return e.argU64(1); }
+}
+export namespace io_destroy {
+  /** ctx_id: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ctx_id(e: Event): u64 { return e.argU64(0); }
+}
+export namespace io_getevents {
+  /** ctx_id: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ctx_id(e: Event): u64 { return e.argU64(0); }
+  /** min_nr: int64 */
+  // @ts-ignore: decorator
+  @inline export function min_nr(e: Event): i64 { return e.argI64(1); }
+  /** nr: int64 */
+  // @ts-ignore: decorator
+  @inline export function nr(e: Event): i64 { return e.argI64(2); }
+  /** events: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function events(e: Event): u64 { return e.argU64(3); }
+  /** timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): u64 { return e.argU64(4); }
+}
+export namespace io_submit {
+  /** ctx_id: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ctx_id(e: Event): u64 { return e.argU64(0); }
+  /** nr: int64 */
+  // @ts-ignore: decorator
+  @inline export function nr(e: Event): i64 { return e.argI64(1); }
+  /** iocbpp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function iocbpp(e: Event): u64 { return e.argU64(2); }
+}
+export namespace io_cancel {
+  /** ctx_id: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ctx_id(e: Event): u64 { return e.argU64(0); }
+  /** iocb: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function iocb(e: Event): u64 { return e.argU64(1); }
+  /** result: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function result(e: Event): u64 { return e.argU64(2); }
+}
+export namespace get_thread_area {
+  /** u_info: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function u_info(e: Event): u64 { return e.argU64(0); }
+}
+export namespace lookup_dcookie {
+  /** cookie: uint64 */
+  // @ts-ignore: decorator
+  @inline export function cookie(e: Event): u64 { return e.argU64(0); }
+  /** buffer: string */
+  // @ts-ignore: decorator
+  @inline export function buffer(e: Event): Bytes { return e.argBytes(1); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(2); }
+}
+export namespace epoll_create {
+  /** size: int32 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): i32 { return e.argI32(0); }
+}
+export namespace epoll_ctl_old {
+}
+export namespace epoll_wait_old {
+}
+export namespace remap_file_pages {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(1); }
+  /** prot: int32 */
+  // @ts-ignore: decorator
+  @inline export function prot(e: Event): i32 { return e.argI32(2); }
+  /** pgoff: uint64 */
+  // @ts-ignore: decorator
+  @inline export function pgoff(e: Event): u64 { return e.argU64(3); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(4); }
+}
+export namespace getdents64 {
+  /** fd: uint32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): u32 { return e.argU32(0); }
+  /** dirp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function dirp(e: Event): u64 { return e.argU64(1); }
+  /** count: uint32 */
+  // @ts-ignore: decorator
+  @inline export function count(e: Event): u32 { return e.argU32(2); }
+}
+export namespace set_tid_address {
+  /** tidptr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function tidptr(e: Event): u64 { return e.argU64(0); }
+}
+export namespace restart_syscall {
+}
+export namespace semtimedop {
+  /** semid: int32 */
+  // @ts-ignore: decorator
+  @inline export function semid(e: Event): i32 { return e.argI32(0); }
+  /** sops: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function sops(e: Event): u64 { return e.argU64(1); }
+  /** nsops: uint64 */
+  // @ts-ignore: decorator
+  @inline export function nsops(e: Event): u64 { return e.argU64(2); }
+  /** timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): u64 { return e.argU64(3); }
+}
+export namespace fadvise64 {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** offset: int64 */
+  // @ts-ignore: decorator
+  @inline export function offset(e: Event): i64 { return e.argI64(1); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(2); }
+  /** advice: int32 */
+  // @ts-ignore: decorator
+  @inline export function advice(e: Event): i32 { return e.argI32(3); }
+}
+export namespace timer_create {
+  /** clockid: int32 */
+  // @ts-ignore: decorator
+  @inline export function clockid(e: Event): i32 { return e.argI32(0); }
+  /** sevp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function sevp(e: Event): u64 { return e.argU64(1); }
+  /** timer_id: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function timer_id(e: Event): u64 { return e.argU64(2); }
+}
+export namespace timer_settime {
+  /** timer_id: int32 */
+  // @ts-ignore: decorator
+  @inline export function timer_id(e: Event): i32 { return e.argI32(0); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(1); }
+  /** new_value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function new_value(e: Event): u64 { return e.argU64(2); }
+  /** old_value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function old_value(e: Event): u64 { return e.argU64(3); }
+}
+export namespace timer_gettime {
+  /** timer_id: int32 */
+  // @ts-ignore: decorator
+  @inline export function timer_id(e: Event): i32 { return e.argI32(0); }
+  /** curr_value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function curr_value(e: Event): u64 { return e.argU64(1); }
+}
+export namespace timer_getoverrun {
+  /** timer_id: int32 */
+  // @ts-ignore: decorator
+  @inline export function timer_id(e: Event): i32 { return e.argI32(0); }
+}
+export namespace timer_delete {
+  /** timer_id: int32 */
+  // @ts-ignore: decorator
+  @inline export function timer_id(e: Event): i32 { return e.argI32(0); }
+}
+export namespace clock_settime {
+  /** clockid: int32 */
+  // @ts-ignore: decorator
+  @inline export function clockid(e: Event): i32 { return e.argI32(0); }
+  /** tp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function tp(e: Event): u64 { return e.argU64(1); }
+}
+export namespace clock_gettime {
+  /** clockid: int32 */
+  // @ts-ignore: decorator
+  @inline export function clockid(e: Event): i32 { return e.argI32(0); }
+  /** tp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function tp(e: Event): u64 { return e.argU64(1); }
+}
+export namespace clock_getres {
+  /** clockid: int32 */
+  // @ts-ignore: decorator
+  @inline export function clockid(e: Event): i32 { return e.argI32(0); }
+  /** res: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function res(e: Event): u64 { return e.argU64(1); }
+}
+export namespace clock_nanosleep {
+  /** clockid: int32 */
+  // @ts-ignore: decorator
+  @inline export function clockid(e: Event): i32 { return e.argI32(0); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(1); }
+  /** request: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function request(e: Event): u64 { return e.argU64(2); }
+  /** remain: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function remain(e: Event): u64 { return e.argU64(3); }
+}
+export namespace exit_group {
+  /** status: int32 */
+  // @ts-ignore: decorator
+  @inline export function status(e: Event): i32 { return e.argI32(0); }
+}
+export namespace epoll_wait {
+  /** epfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function epfd(e: Event): i32 { return e.argI32(0); }
+  /** events: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function events(e: Event): u64 { return e.argU64(1); }
+  /** maxevents: int32 */
+  // @ts-ignore: decorator
+  @inline export function maxevents(e: Event): i32 { return e.argI32(2); }
+  /** timeout: int32 */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): i32 { return e.argI32(3); }
+}
+export namespace epoll_ctl {
+  /** epfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function epfd(e: Event): i32 { return e.argI32(0); }
+  /** op: int32 */
+  // @ts-ignore: decorator
+  @inline export function op(e: Event): i32 { return e.argI32(1); }
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(2); }
+  /** event: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function event(e: Event): u64 { return e.argU64(3); }
+}
+export namespace tgkill {
+  /** tgid: int32 */
+  // @ts-ignore: decorator
+  @inline export function tgid(e: Event): i32 { return e.argI32(0); }
+  /** tid: int32 */
+  // @ts-ignore: decorator
+  @inline export function tid(e: Event): i32 { return e.argI32(1); }
+  /** sig: int32 */
+  // @ts-ignore: decorator
+  @inline export function sig(e: Event): i32 { return e.argI32(2); }
+}
+export namespace utimes {
+  /** filename: string */
+  // @ts-ignore: decorator
+  @inline export function filename(e: Event): Bytes { return e.argBytes(0); }
+  /** times: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function times(e: Event): u64 { return e.argU64(1); }
+}
+export namespace vserver {
+}
+export namespace mbind {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(1); }
+  /** mode: int32 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): i32 { return e.argI32(2); }
+  /** nodemask: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function nodemask(e: Event): u64 { return e.argU64(3); }
+  /** maxnode: uint64 */
+  // @ts-ignore: decorator
+  @inline export function maxnode(e: Event): u64 { return e.argU64(4); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(5); }
+}
+export namespace set_mempolicy {
+  /** mode: int32 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): i32 { return e.argI32(0); }
+  /** nodemask: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function nodemask(e: Event): u64 { return e.argU64(1); }
+  /** maxnode: uint64 */
+  // @ts-ignore: decorator
+  @inline export function maxnode(e: Event): u64 { return e.argU64(2); }
+}
+export namespace get_mempolicy {
+  /** mode: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u64 { return e.argU64(0); }
+  /** nodemask: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function nodemask(e: Event): u64 { return e.argU64(1); }
+  /** maxnode: uint64 */
+  // @ts-ignore: decorator
+  @inline export function maxnode(e: Event): u64 { return e.argU64(2); }
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(3); }
+  /** flags: uint64 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u64 { return e.argU64(4); }
+}
+export namespace mq_open {
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(0); }
+  /** oflag: int32 */
+  // @ts-ignore: decorator
+  @inline export function oflag(e: Event): i32 { return e.argI32(1); }
+  /** mode: uint16 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u16 { return e.argU16(2); }
+  /** attr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function attr(e: Event): u64 { return e.argU64(3); }
+}
+export namespace mq_unlink {
+  /** name: string */
+  // @ts-ignore: decorator
+  @inline export function name(e: Event): Bytes { return e.argBytes(0); }
+}
+export namespace mq_timedsend {
+  /** mqdes: int32 */
+  // @ts-ignore: decorator
+  @inline export function mqdes(e: Event): i32 { return e.argI32(0); }
+  /** msg_ptr: string */
+  // @ts-ignore: decorator
+  @inline export function msg_ptr(e: Event): Bytes { return e.argBytes(1); }
+  /** msg_len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function msg_len(e: Event): u64 { return e.argU64(2); }
+  /** msg_prio: uint32 */
+  // @ts-ignore: decorator
+  @inline export function msg_prio(e: Event): u32 { return e.argU32(3); }
+  /** abs_timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function abs_timeout(e: Event): u64 { return e.argU64(4); }
+}
+export namespace mq_timedreceive {
+  /** mqdes: int32 */
+  // @ts-ignore: decorator
+  @inline export function mqdes(e: Event): i32 { return e.argI32(0); }
+  /** msg_ptr: string */
+  // @ts-ignore: decorator
+  @inline export function msg_ptr(e: Event): Bytes { return e.argBytes(1); }
+  /** msg_len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function msg_len(e: Event): u64 { return e.argU64(2); }
+  /** msg_prio: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function msg_prio(e: Event): u64 { return e.argU64(3); }
+  /** abs_timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function abs_timeout(e: Event): u64 { return e.argU64(4); }
+}
+export namespace mq_notify {
+  /** mqdes: int32 */
+  // @ts-ignore: decorator
+  @inline export function mqdes(e: Event): i32 { return e.argI32(0); }
+  /** sevp: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function sevp(e: Event): u64 { return e.argU64(1); }
+}
+export namespace mq_getsetattr {
+  /** mqdes: int32 */
+  // @ts-ignore: decorator
+  @inline export function mqdes(e: Event): i32 { return e.argI32(0); }
+  /** newattr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function newattr(e: Event): u64 { return e.argU64(1); }
+  /** oldattr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function oldattr(e: Event): u64 { return e.argU64(2); }
+}
+export namespace kexec_load {
+  /** entry: uint64 */
+  // @ts-ignore: decorator
+  @inline export function entry(e: Event): u64 { return e.argU64(0); }
+  /** nr_segments: uint64 */
+  // @ts-ignore: decorator
+  @inline export function nr_segments(e: Event): u64 { return e.argU64(1); }
+  /** segments: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function segments(e: Event): u64 { return e.argU64(2); }
+  /** flags: uint64 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u64 { return e.argU64(3); }
+}
+export namespace waitid {
+  /** idtype: int32 */
+  // @ts-ignore: decorator
+  @inline export function idtype(e: Event): i32 { return e.argI32(0); }
+  /** id: int32 */
+  // @ts-ignore: decorator
+  @inline export function id(e: Event): i32 { return e.argI32(1); }
+  /** infop: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function infop(e: Event): u64 { return e.argU64(2); }
+  /** options: int32 */
+  // @ts-ignore: decorator
+  @inline export function options(e: Event): i32 { return e.argI32(3); }
+  /** rusage: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function rusage(e: Event): u64 { return e.argU64(4); }
+}
+export namespace add_key {
+  /** type: string */
+  // @ts-ignore: decorator
+  @inline export function type(e: Event): Bytes { return e.argBytes(0); }
+  /** description: string */
+  // @ts-ignore: decorator
+  @inline export function description(e: Event): Bytes { return e.argBytes(1); }
+  /** payload: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function payload(e: Event): u64 { return e.argU64(2); }
+  /** plen: uint64 */
+  // @ts-ignore: decorator
+  @inline export function plen(e: Event): u64 { return e.argU64(3); }
+  /** keyring: int32 */
+  // @ts-ignore: decorator
+  @inline export function keyring(e: Event): i32 { return e.argI32(4); }
+}
+export namespace request_key {
+  /** type: string */
+  // @ts-ignore: decorator
+  @inline export function type(e: Event): Bytes { return e.argBytes(0); }
+  /** description: string */
+  // @ts-ignore: decorator
+  @inline export function description(e: Event): Bytes { return e.argBytes(1); }
+  /** callout_info: string */
+  // @ts-ignore: decorator
+  @inline export function callout_info(e: Event): Bytes { return e.argBytes(2); }
+  /** dest_keyring: int32 */
+  // @ts-ignore: decorator
+  @inline export function dest_keyring(e: Event): i32 { return e.argI32(3); }
+}
+export namespace keyctl {
+  /** operation: int32 */
+  // @ts-ignore: decorator
+  @inline export function operation(e: Event): i32 { return e.argI32(0); }
+  /** arg2: uint64 */
+  // @ts-ignore: decorator
+  @inline export function arg2(e: Event): u64 { return e.argU64(1); }
+  /** arg3: uint64 */
+  // @ts-ignore: decorator
+  @inline export function arg3(e: Event): u64 { return e.argU64(2); }
+  /** arg4: uint64 */
+  // @ts-ignore: decorator
+  @inline export function arg4(e: Event): u64 { return e.argU64(3); }
+  /** arg5: uint64 */
+  // @ts-ignore: decorator
+  @inline export function arg5(e: Event): u64 { return e.argU64(4); }
+}
+export namespace ioprio_set {
+  /** which: int32 */
+  // @ts-ignore: decorator
+  @inline export function which(e: Event): i32 { return e.argI32(0); }
+  /** who: int32 */
+  // @ts-ignore: decorator
+  @inline export function who(e: Event): i32 { return e.argI32(1); }
+  /** ioprio: int32 */
+  // @ts-ignore: decorator
+  @inline export function ioprio(e: Event): i32 { return e.argI32(2); }
+}
+export namespace ioprio_get {
+  /** which: int32 */
+  // @ts-ignore: decorator
+  @inline export function which(e: Event): i32 { return e.argI32(0); }
+  /** who: int32 */
+  // @ts-ignore: decorator
+  @inline export function who(e: Event): i32 { return e.argI32(1); }
+}
+export namespace inotify_init {
+}
+export namespace inotify_add_watch {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** mask: uint32 */
+  // @ts-ignore: decorator
+  @inline export function mask(e: Event): u32 { return e.argU32(2); }
+}
+export namespace inotify_rm_watch {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** wd: int32 */
+  // @ts-ignore: decorator
+  @inline export function wd(e: Event): i32 { return e.argI32(1); }
+}
+export namespace migrate_pages {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** maxnode: uint64 */
+  // @ts-ignore: decorator
+  @inline export function maxnode(e: Event): u64 { return e.argU64(1); }
+  /** old_nodes: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function old_nodes(e: Event): u64 { return e.argU64(2); }
+  /** new_nodes: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function new_nodes(e: Event): u64 { return e.argU64(3); }
+}
+export namespace openat {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(2); }
+  /** mode: uint16 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u16 { return e.argU16(3); }
+}
+export namespace mkdirat {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** mode: uint16 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u16 { return e.argU16(2); }
+}
+export namespace mknodat {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** mode: uint16 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u16 { return e.argU16(2); }
+  /** dev: uint32 */
+  // @ts-ignore: decorator
+  @inline export function dev(e: Event): u32 { return e.argU32(3); }
+}
+export namespace fchownat {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** owner: int32 */
+  // @ts-ignore: decorator
+  @inline export function owner(e: Event): i32 { return e.argI32(2); }
+  /** group: int32 */
+  // @ts-ignore: decorator
+  @inline export function group(e: Event): i32 { return e.argI32(3); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(4); }
+}
+export namespace futimesat {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** times: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function times(e: Event): u64 { return e.argU64(2); }
+}
+export namespace newfstatat {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** statbuf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function statbuf(e: Event): u64 { return e.argU64(2); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(3); }
+}
+export namespace unlinkat {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(2); }
+}
+export namespace renameat {
+  /** olddirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function olddirfd(e: Event): i32 { return e.argI32(0); }
+  /** oldpath: string */
+  // @ts-ignore: decorator
+  @inline export function oldpath(e: Event): Bytes { return e.argBytes(1); }
+  /** newdirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function newdirfd(e: Event): i32 { return e.argI32(2); }
+  /** newpath: string */
+  // @ts-ignore: decorator
+  @inline export function newpath(e: Event): Bytes { return e.argBytes(3); }
+}
+export namespace linkat {
+  /** olddirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function olddirfd(e: Event): i32 { return e.argI32(0); }
+  /** oldpath: string */
+  // @ts-ignore: decorator
+  @inline export function oldpath(e: Event): Bytes { return e.argBytes(1); }
+  /** newdirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function newdirfd(e: Event): i32 { return e.argI32(2); }
+  /** newpath: string */
+  // @ts-ignore: decorator
+  @inline export function newpath(e: Event): Bytes { return e.argBytes(3); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(4); }
+}
+export namespace symlinkat {
+  /** target: string */
+  // @ts-ignore: decorator
+  @inline export function target(e: Event): Bytes { return e.argBytes(0); }
+  /** newdirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function newdirfd(e: Event): i32 { return e.argI32(1); }
+  /** linkpath: string */
+  // @ts-ignore: decorator
+  @inline export function linkpath(e: Event): Bytes { return e.argBytes(2); }
+}
+export namespace readlinkat {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** buf: string */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): Bytes { return e.argBytes(2); }
+  /** bufsiz: int32 */
+  // @ts-ignore: decorator
+  @inline export function bufsiz(e: Event): i32 { return e.argI32(3); }
+}
+export namespace fchmodat {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** mode: uint16 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u16 { return e.argU16(2); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(3); }
+}
+export namespace faccessat {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** mode: int32 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): i32 { return e.argI32(2); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(3); }
+}
+export namespace pselect6 {
+  /** nfds: int32 */
+  // @ts-ignore: decorator
+  @inline export function nfds(e: Event): i32 { return e.argI32(0); }
+  /** readfds: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function readfds(e: Event): u64 { return e.argU64(1); }
+  /** writefds: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function writefds(e: Event): u64 { return e.argU64(2); }
+  /** exceptfds: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function exceptfds(e: Event): u64 { return e.argU64(3); }
+  /** timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): u64 { return e.argU64(4); }
+  /** sigmask: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function sigmask(e: Event): u64 { return e.argU64(5); }
+}
+export namespace ppoll {
+  /** fds: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function fds(e: Event): u64 { return e.argU64(0); }
+  /** nfds: uint32 */
+  // @ts-ignore: decorator
+  @inline export function nfds(e: Event): u32 { return e.argU32(1); }
+  /** tmo_p: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function tmo_p(e: Event): u64 { return e.argU64(2); }
+  /** sigmask: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function sigmask(e: Event): u64 { return e.argU64(3); }
+  /** sigsetsize: uint64 */
+  // @ts-ignore: decorator
+  @inline export function sigsetsize(e: Event): u64 { return e.argU64(4); }
+}
+export namespace unshare {
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(0); }
+}
+export namespace set_robust_list {
+  /** head: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function head(e: Event): u64 { return e.argU64(0); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(1); }
+}
+export namespace get_robust_list {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** head_ptr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function head_ptr(e: Event): u64 { return e.argU64(1); }
+  /** len_ptr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function len_ptr(e: Event): u64 { return e.argU64(2); }
+}
+export namespace splice {
+  /** fd_in: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd_in(e: Event): i32 { return e.argI32(0); }
+  /** off_in: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function off_in(e: Event): u64 { return e.argU64(1); }
+  /** fd_out: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd_out(e: Event): i32 { return e.argI32(2); }
+  /** off_out: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function off_out(e: Event): u64 { return e.argU64(3); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(4); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(5); }
+}
+export namespace tee {
+  /** fd_in: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd_in(e: Event): i32 { return e.argI32(0); }
+  /** fd_out: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd_out(e: Event): i32 { return e.argI32(1); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace sync_file_range {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** offset: int64 */
+  // @ts-ignore: decorator
+  @inline export function offset(e: Event): i64 { return e.argI64(1); }
+  /** nbytes: int64 */
+  // @ts-ignore: decorator
+  @inline export function nbytes(e: Event): i64 { return e.argI64(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace vmsplice {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** iov: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function iov(e: Event): u64 { return e.argU64(1); }
+  /** nr_segs: uint64 */
+  // @ts-ignore: decorator
+  @inline export function nr_segs(e: Event): u64 { return e.argU64(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace move_pages {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** count: uint64 */
+  // @ts-ignore: decorator
+  @inline export function count(e: Event): u64 { return e.argU64(1); }
+  /** pages: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function pages(e: Event): u64 { return e.argU64(2); }
+  /** nodes: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function nodes(e: Event): u64 { return e.argU64(3); }
+  /** status: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function status(e: Event): u64 { return e.argU64(4); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(5); }
+}
+export namespace utimensat {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** times: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function times(e: Event): u64 { return e.argU64(2); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(3); }
+}
+export namespace epoll_pwait {
+  /** epfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function epfd(e: Event): i32 { return e.argI32(0); }
+  /** events: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function events(e: Event): u64 { return e.argU64(1); }
+  /** maxevents: int32 */
+  // @ts-ignore: decorator
+  @inline export function maxevents(e: Event): i32 { return e.argI32(2); }
+  /** timeout: int32 */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): i32 { return e.argI32(3); }
+  /** sigmask: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function sigmask(e: Event): u64 { return e.argU64(4); }
+  /** sigsetsize: uint64 */
+  // @ts-ignore: decorator
+  @inline export function sigsetsize(e: Event): u64 { return e.argU64(5); }
+}
+export namespace signalfd {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** mask: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function mask(e: Event): u64 { return e.argU64(1); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(2); }
+}
+export namespace timerfd_create {
+  /** clockid: int32 */
+  // @ts-ignore: decorator
+  @inline export function clockid(e: Event): i32 { return e.argI32(0); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(1); }
+}
+export namespace eventfd {
+  /** initval: uint32 */
+  // @ts-ignore: decorator
+  @inline export function initval(e: Event): u32 { return e.argU32(0); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(1); }
+}
+export namespace fallocate {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** mode: int32 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): i32 { return e.argI32(1); }
+  /** offset: int64 */
+  // @ts-ignore: decorator
+  @inline export function offset(e: Event): i64 { return e.argI64(2); }
+  /** len: int64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): i64 { return e.argI64(3); }
+}
+export namespace timerfd_settime {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(1); }
+  /** new_value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function new_value(e: Event): u64 { return e.argU64(2); }
+  /** old_value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function old_value(e: Event): u64 { return e.argU64(3); }
+}
+export namespace timerfd_gettime {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** curr_value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function curr_value(e: Event): u64 { return e.argU64(1); }
+}
+export namespace accept4 {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** addr: SockAddr */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): Bytes { return e.argBytes(1); }
+  /** addrlen: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addrlen(e: Event): u64 { return e.argU64(2); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(3); }
+}
+export namespace signalfd4 {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** mask: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function mask(e: Event): u64 { return e.argU64(1); }
+  /** sizemask: uint64 */
+  // @ts-ignore: decorator
+  @inline export function sizemask(e: Event): u64 { return e.argU64(2); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(3); }
+}
+export namespace eventfd2 {
+  /** initval: uint32 */
+  // @ts-ignore: decorator
+  @inline export function initval(e: Event): u32 { return e.argU32(0); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(1); }
+}
+export namespace epoll_create1 {
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(0); }
+}
+export namespace dup3 {
+  /** oldfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function oldfd(e: Event): i32 { return e.argI32(0); }
+  /** newfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function newfd(e: Event): i32 { return e.argI32(1); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(2); }
+}
+export namespace pipe2 {
+  /** pipefd: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function pipefd(e: Event): u64 { return e.argU64(0); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(1); }
+}
+export namespace inotify_init1 {
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(0); }
+}
+export namespace preadv {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** iov: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function iov(e: Event): u64 { return e.argU64(1); }
+  /** iovcnt: uint64 */
+  // @ts-ignore: decorator
+  @inline export function iovcnt(e: Event): u64 { return e.argU64(2); }
+  /** pos_l: uint64 */
+  // @ts-ignore: decorator
+  @inline export function pos_l(e: Event): u64 { return e.argU64(3); }
+  /** pos_h: uint64 */
+  // @ts-ignore: decorator
+  @inline export function pos_h(e: Event): u64 { return e.argU64(4); }
+}
+export namespace pwritev {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** iov: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function iov(e: Event): u64 { return e.argU64(1); }
+  /** iovcnt: uint64 */
+  // @ts-ignore: decorator
+  @inline export function iovcnt(e: Event): u64 { return e.argU64(2); }
+  /** pos_l: uint64 */
+  // @ts-ignore: decorator
+  @inline export function pos_l(e: Event): u64 { return e.argU64(3); }
+  /** pos_h: uint64 */
+  // @ts-ignore: decorator
+  @inline export function pos_h(e: Event): u64 { return e.argU64(4); }
+}
+export namespace rt_tgsigqueueinfo {
+  /** tgid: int32 */
+  // @ts-ignore: decorator
+  @inline export function tgid(e: Event): i32 { return e.argI32(0); }
+  /** tid: int32 */
+  // @ts-ignore: decorator
+  @inline export function tid(e: Event): i32 { return e.argI32(1); }
+  /** sig: int32 */
+  // @ts-ignore: decorator
+  @inline export function sig(e: Event): i32 { return e.argI32(2); }
+  /** info: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function info(e: Event): u64 { return e.argU64(3); }
+}
+export namespace perf_event_open {
+  /** attr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function attr(e: Event): u64 { return e.argU64(0); }
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(1); }
+  /** cpu: int32 */
+  // @ts-ignore: decorator
+  @inline export function cpu(e: Event): i32 { return e.argI32(2); }
+  /** group_fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function group_fd(e: Event): i32 { return e.argI32(3); }
+  /** flags: uint64 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u64 { return e.argU64(4); }
+}
+export namespace recvmmsg {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** msgvec: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function msgvec(e: Event): u64 { return e.argU64(1); }
+  /** vlen: uint32 */
+  // @ts-ignore: decorator
+  @inline export function vlen(e: Event): u32 { return e.argU32(2); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(3); }
+  /** timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): u64 { return e.argU64(4); }
+}
+export namespace fanotify_init {
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(0); }
+  /** event_f_flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function event_f_flags(e: Event): u32 { return e.argU32(1); }
+}
+export namespace fanotify_mark {
+  /** fanotify_fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fanotify_fd(e: Event): i32 { return e.argI32(0); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(1); }
+  /** mask: uint64 */
+  // @ts-ignore: decorator
+  @inline export function mask(e: Event): u64 { return e.argU64(2); }
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(3); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(4); }
+}
+export namespace prlimit64 {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** resource: int32 */
+  // @ts-ignore: decorator
+  @inline export function resource(e: Event): i32 { return e.argI32(1); }
+  /** new_limit: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function new_limit(e: Event): u64 { return e.argU64(2); }
+  /** old_limit: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function old_limit(e: Event): u64 { return e.argU64(3); }
+}
+export namespace name_to_handle_at {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** handle: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function handle(e: Event): u64 { return e.argU64(2); }
+  /** mount_id: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function mount_id(e: Event): u64 { return e.argU64(3); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(4); }
+}
+export namespace open_by_handle_at {
+  /** mount_fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function mount_fd(e: Event): i32 { return e.argI32(0); }
+  /** handle: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function handle(e: Event): u64 { return e.argU64(1); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(2); }
+}
+export namespace clock_adjtime {
+  /** clk_id: int32 */
+  // @ts-ignore: decorator
+  @inline export function clk_id(e: Event): i32 { return e.argI32(0); }
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(1); }
+}
+export namespace syncfs {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+}
+export namespace sendmmsg {
+  /** sockfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function sockfd(e: Event): i32 { return e.argI32(0); }
+  /** msgvec: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function msgvec(e: Event): u64 { return e.argU64(1); }
+  /** vlen: uint32 */
+  // @ts-ignore: decorator
+  @inline export function vlen(e: Event): u32 { return e.argU32(2); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(3); }
+}
+export namespace setns {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** nstype: int32 */
+  // @ts-ignore: decorator
+  @inline export function nstype(e: Event): i32 { return e.argI32(1); }
+}
+export namespace getcpu {
+  /** cpu: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function cpu(e: Event): u64 { return e.argU64(0); }
+  /** node: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function node(e: Event): u64 { return e.argU64(1); }
+  /** tcache: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function tcache(e: Event): u64 { return e.argU64(2); }
+}
+export namespace process_vm_readv {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** local_iov: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function local_iov(e: Event): u64 { return e.argU64(1); }
+  /** liovcnt: uint64 */
+  // @ts-ignore: decorator
+  @inline export function liovcnt(e: Event): u64 { return e.argU64(2); }
+  /** remote_iov: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function remote_iov(e: Event): u64 { return e.argU64(3); }
+  /** riovcnt: uint64 */
+  // @ts-ignore: decorator
+  @inline export function riovcnt(e: Event): u64 { return e.argU64(4); }
+  /** flags: uint64 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u64 { return e.argU64(5); }
+}
+export namespace process_vm_writev {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** local_iov: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function local_iov(e: Event): u64 { return e.argU64(1); }
+  /** liovcnt: uint64 */
+  // @ts-ignore: decorator
+  @inline export function liovcnt(e: Event): u64 { return e.argU64(2); }
+  /** remote_iov: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function remote_iov(e: Event): u64 { return e.argU64(3); }
+  /** riovcnt: uint64 */
+  // @ts-ignore: decorator
+  @inline export function riovcnt(e: Event): u64 { return e.argU64(4); }
+  /** flags: uint64 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u64 { return e.argU64(5); }
+}
+export namespace kcmp {
+  /** pid1: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid1(e: Event): i32 { return e.argI32(0); }
+  /** pid2: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid2(e: Event): i32 { return e.argI32(1); }
+  /** type: int32 */
+  // @ts-ignore: decorator
+  @inline export function type(e: Event): i32 { return e.argI32(2); }
+  /** idx1: uint64 */
+  // @ts-ignore: decorator
+  @inline export function idx1(e: Event): u64 { return e.argU64(3); }
+  /** idx2: uint64 */
+  // @ts-ignore: decorator
+  @inline export function idx2(e: Event): u64 { return e.argU64(4); }
+}
+export namespace finit_module {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** param_values: string */
+  // @ts-ignore: decorator
+  @inline export function param_values(e: Event): Bytes { return e.argBytes(1); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(2); }
+}
+export namespace sched_setattr {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** attr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function attr(e: Event): u64 { return e.argU64(1); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(2); }
+}
+export namespace sched_getattr {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** attr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function attr(e: Event): u64 { return e.argU64(1); }
+  /** size: uint32 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u32 { return e.argU32(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace renameat2 {
+  /** olddirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function olddirfd(e: Event): i32 { return e.argI32(0); }
+  /** oldpath: string */
+  // @ts-ignore: decorator
+  @inline export function oldpath(e: Event): Bytes { return e.argBytes(1); }
+  /** newdirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function newdirfd(e: Event): i32 { return e.argI32(2); }
+  /** newpath: string */
+  // @ts-ignore: decorator
+  @inline export function newpath(e: Event): Bytes { return e.argBytes(3); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(4); }
+}
+export namespace seccomp {
+  /** operation: uint32 */
+  // @ts-ignore: decorator
+  @inline export function operation(e: Event): u32 { return e.argU32(0); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(1); }
+  /** args: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function args(e: Event): u64 { return e.argU64(2); }
+}
+export namespace getrandom {
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(0); }
+  /** buflen: uint64 */
+  // @ts-ignore: decorator
+  @inline export function buflen(e: Event): u64 { return e.argU64(1); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(2); }
+}
 export namespace memfd_create {
   /** name: string */
   // @ts-ignore: decorator
@@ -188,6 +4386,34 @@ export namespace memfd_create {
   /** flags: uint32 */
   // @ts-ignore: decorator
   @inline export function flags(e: Event): u32 { return e.argU32(1); }
+}
+export namespace kexec_file_load {
+  /** kernel_fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function kernel_fd(e: Event): i32 { return e.argI32(0); }
+  /** initrd_fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function initrd_fd(e: Event): i32 { return e.argI32(1); }
+  /** cmdline_len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function cmdline_len(e: Event): u64 { return e.argU64(2); }
+  /** cmdline: string */
+  // @ts-ignore: decorator
+  @inline export function cmdline(e: Event): Bytes { return e.argBytes(3); }
+  /** flags: uint64 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u64 { return e.argU64(4); }
+}
+export namespace bpf {
+  /** cmd: int32 */
+  // @ts-ignore: decorator
+  @inline export function cmd(e: Event): i32 { return e.argI32(0); }
+  /** attr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function attr(e: Event): u64 { return e.argU64(1); }
+  /** size: uint32 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u32 { return e.argU32(2); }
 }
 export namespace execveat {
   /** dirfd: int32 */
@@ -205,6 +4431,666 @@ export namespace execveat {
   /** flags: int32 */
   // @ts-ignore: decorator
   @inline export function flags(e: Event): i32 { return e.argI32(4); }
+}
+export namespace userfaultfd {
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(0); }
+}
+export namespace membarrier {
+  /** cmd: int32 */
+  // @ts-ignore: decorator
+  @inline export function cmd(e: Event): i32 { return e.argI32(0); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(1); }
+}
+export namespace mlock2 {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(1); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(2); }
+}
+export namespace copy_file_range {
+  /** fd_in: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd_in(e: Event): i32 { return e.argI32(0); }
+  /** off_in: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function off_in(e: Event): u64 { return e.argU64(1); }
+  /** fd_out: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd_out(e: Event): i32 { return e.argI32(2); }
+  /** off_out: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function off_out(e: Event): u64 { return e.argU64(3); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(4); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(5); }
+}
+export namespace preadv2 {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** iov: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function iov(e: Event): u64 { return e.argU64(1); }
+  /** iovcnt: uint64 */
+  // @ts-ignore: decorator
+  @inline export function iovcnt(e: Event): u64 { return e.argU64(2); }
+  /** pos_l: uint64 */
+  // @ts-ignore: decorator
+  @inline export function pos_l(e: Event): u64 { return e.argU64(3); }
+  /** pos_h: uint64 */
+  // @ts-ignore: decorator
+  @inline export function pos_h(e: Event): u64 { return e.argU64(4); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(5); }
+}
+export namespace pwritev2 {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** iov: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function iov(e: Event): u64 { return e.argU64(1); }
+  /** iovcnt: uint64 */
+  // @ts-ignore: decorator
+  @inline export function iovcnt(e: Event): u64 { return e.argU64(2); }
+  /** pos_l: uint64 */
+  // @ts-ignore: decorator
+  @inline export function pos_l(e: Event): u64 { return e.argU64(3); }
+  /** pos_h: uint64 */
+  // @ts-ignore: decorator
+  @inline export function pos_h(e: Event): u64 { return e.argU64(4); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(5); }
+}
+export namespace pkey_mprotect {
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(1); }
+  /** prot: int32 */
+  // @ts-ignore: decorator
+  @inline export function prot(e: Event): i32 { return e.argI32(2); }
+  /** pkey: int32 */
+  // @ts-ignore: decorator
+  @inline export function pkey(e: Event): i32 { return e.argI32(3); }
+}
+export namespace pkey_alloc {
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(0); }
+  /** access_rights: uint64 */
+  // @ts-ignore: decorator
+  @inline export function access_rights(e: Event): u64 { return e.argU64(1); }
+}
+export namespace pkey_free {
+  /** pkey: int32 */
+  // @ts-ignore: decorator
+  @inline export function pkey(e: Event): i32 { return e.argI32(0); }
+}
+export namespace statx {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(2); }
+  /** mask: uint32 */
+  // @ts-ignore: decorator
+  @inline export function mask(e: Event): u32 { return e.argU32(3); }
+  /** statxbuf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function statxbuf(e: Event): u64 { return e.argU64(4); }
+}
+export namespace io_pgetevents {
+  /** ctx_id: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ctx_id(e: Event): u64 { return e.argU64(0); }
+  /** min_nr: int64 */
+  // @ts-ignore: decorator
+  @inline export function min_nr(e: Event): i64 { return e.argI64(1); }
+  /** nr: int64 */
+  // @ts-ignore: decorator
+  @inline export function nr(e: Event): i64 { return e.argI64(2); }
+  /** events: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function events(e: Event): u64 { return e.argU64(3); }
+  /** timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): u64 { return e.argU64(4); }
+  /** usig: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function usig(e: Event): u64 { return e.argU64(5); }
+}
+export namespace rseq {
+  /** rseq: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function rseq(e: Event): u64 { return e.argU64(0); }
+  /** rseq_len: uint32 */
+  // @ts-ignore: decorator
+  @inline export function rseq_len(e: Event): u32 { return e.argU32(1); }
+  /** flags: int32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): i32 { return e.argI32(2); }
+  /** sig: uint32 */
+  // @ts-ignore: decorator
+  @inline export function sig(e: Event): u32 { return e.argU32(3); }
+}
+export namespace pidfd_send_signal {
+  /** pidfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function pidfd(e: Event): i32 { return e.argI32(0); }
+  /** sig: int32 */
+  // @ts-ignore: decorator
+  @inline export function sig(e: Event): i32 { return e.argI32(1); }
+  /** info: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function info(e: Event): u64 { return e.argU64(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace io_uring_setup {
+  /** entries: uint32 */
+  // @ts-ignore: decorator
+  @inline export function entries(e: Event): u32 { return e.argU32(0); }
+  /** p: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function p(e: Event): u64 { return e.argU64(1); }
+}
+export namespace io_uring_enter {
+  /** fd: uint32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): u32 { return e.argU32(0); }
+  /** to_submit: uint32 */
+  // @ts-ignore: decorator
+  @inline export function to_submit(e: Event): u32 { return e.argU32(1); }
+  /** min_complete: uint32 */
+  // @ts-ignore: decorator
+  @inline export function min_complete(e: Event): u32 { return e.argU32(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+  /** sig: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function sig(e: Event): u64 { return e.argU64(4); }
+}
+export namespace io_uring_register {
+  /** fd: uint32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): u32 { return e.argU32(0); }
+  /** opcode: uint32 */
+  // @ts-ignore: decorator
+  @inline export function opcode(e: Event): u32 { return e.argU32(1); }
+  /** arg: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function arg(e: Event): u64 { return e.argU64(2); }
+  /** nr_args: uint32 */
+  // @ts-ignore: decorator
+  @inline export function nr_args(e: Event): u32 { return e.argU32(3); }
+}
+export namespace open_tree {
+  /** dfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dfd(e: Event): i32 { return e.argI32(0); }
+  /** filename: string */
+  // @ts-ignore: decorator
+  @inline export function filename(e: Event): Bytes { return e.argBytes(1); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(2); }
+}
+export namespace move_mount {
+  /** from_dfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function from_dfd(e: Event): i32 { return e.argI32(0); }
+  /** from_path: string */
+  // @ts-ignore: decorator
+  @inline export function from_path(e: Event): Bytes { return e.argBytes(1); }
+  /** to_dfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function to_dfd(e: Event): i32 { return e.argI32(2); }
+  /** to_path: string */
+  // @ts-ignore: decorator
+  @inline export function to_path(e: Event): Bytes { return e.argBytes(3); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(4); }
+}
+export namespace fsopen {
+  /** fsname: string */
+  // @ts-ignore: decorator
+  @inline export function fsname(e: Event): Bytes { return e.argBytes(0); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(1); }
+}
+export namespace fsconfig {
+  /** fs_fd: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function fs_fd(e: Event): u64 { return e.argU64(0); }
+  /** cmd: uint32 */
+  // @ts-ignore: decorator
+  @inline export function cmd(e: Event): u32 { return e.argU32(1); }
+  /** key: string */
+  // @ts-ignore: decorator
+  @inline export function key(e: Event): Bytes { return e.argBytes(2); }
+  /** value: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function value(e: Event): u64 { return e.argU64(3); }
+  /** aux: int32 */
+  // @ts-ignore: decorator
+  @inline export function aux(e: Event): i32 { return e.argI32(4); }
+}
+export namespace fsmount {
+  /** fsfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fsfd(e: Event): i32 { return e.argI32(0); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(1); }
+  /** ms_flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function ms_flags(e: Event): u32 { return e.argU32(2); }
+}
+export namespace fspick {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(2); }
+}
+export namespace pidfd_open {
+  /** pid: int32 */
+  // @ts-ignore: decorator
+  @inline export function pid(e: Event): i32 { return e.argI32(0); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(1); }
+}
+export namespace clone3 {
+  /** cl_args: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function cl_args(e: Event): u64 { return e.argU64(0); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(1); }
+}
+export namespace close_range {
+  /** first: uint32 */
+  // @ts-ignore: decorator
+  @inline export function first(e: Event): u32 { return e.argU32(0); }
+  /** last: uint32 */
+  // @ts-ignore: decorator
+  @inline export function last(e: Event): u32 { return e.argU32(1); }
+}
+export namespace openat2 {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** how: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function how(e: Event): u64 { return e.argU64(2); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(3); }
+}
+export namespace pidfd_getfd {
+  /** pidfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function pidfd(e: Event): i32 { return e.argI32(0); }
+  /** targetfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function targetfd(e: Event): i32 { return e.argI32(1); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(2); }
+}
+export namespace faccessat2 {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(1); }
+  /** mode: int32 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): i32 { return e.argI32(2); }
+  /** flag: int32 */
+  // @ts-ignore: decorator
+  @inline export function flag(e: Event): i32 { return e.argI32(3); }
+}
+export namespace process_madvise {
+  /** pidfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function pidfd(e: Event): i32 { return e.argI32(0); }
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(1); }
+  /** length: uint64 */
+  // @ts-ignore: decorator
+  @inline export function length(e: Event): u64 { return e.argU64(2); }
+  /** advice: int32 */
+  // @ts-ignore: decorator
+  @inline export function advice(e: Event): i32 { return e.argI32(3); }
+  /** flags: uint64 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u64 { return e.argU64(4); }
+}
+export namespace epoll_pwait2 {
+  /** fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): i32 { return e.argI32(0); }
+  /** events: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function events(e: Event): u64 { return e.argU64(1); }
+  /** maxevents: int32 */
+  // @ts-ignore: decorator
+  @inline export function maxevents(e: Event): i32 { return e.argI32(2); }
+  /** timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): u64 { return e.argU64(3); }
+  /** sigset: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function sigset(e: Event): u64 { return e.argU64(4); }
+}
+export namespace mount_setattr {
+  /** dfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dfd(e: Event): i32 { return e.argI32(0); }
+  /** path: string */
+  // @ts-ignore: decorator
+  @inline export function path(e: Event): Bytes { return e.argBytes(1); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(2); }
+  /** uattr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function uattr(e: Event): u64 { return e.argU64(3); }
+  /** usize: uint64 */
+  // @ts-ignore: decorator
+  @inline export function usize(e: Event): u64 { return e.argU64(4); }
+}
+export namespace quotactl_fd {
+  /** fd: uint32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): u32 { return e.argU32(0); }
+  /** cmd: uint32 */
+  // @ts-ignore: decorator
+  @inline export function cmd(e: Event): u32 { return e.argU32(1); }
+  /** id: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function id(e: Event): u64 { return e.argU64(2); }
+  /** addr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(3); }
+}
+export namespace landlock_create_ruleset {
+  /** attr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function attr(e: Event): u64 { return e.argU64(0); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(1); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(2); }
+}
+export namespace landlock_add_rule {
+  /** ruleset_fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function ruleset_fd(e: Event): i32 { return e.argI32(0); }
+  /** rule_type: int32 */
+  // @ts-ignore: decorator
+  @inline export function rule_type(e: Event): i32 { return e.argI32(1); }
+  /** rule_attr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function rule_attr(e: Event): u64 { return e.argU64(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace landlock_restrict_self {
+  /** ruleset_fd: int32 */
+  // @ts-ignore: decorator
+  @inline export function ruleset_fd(e: Event): i32 { return e.argI32(0); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(1); }
+}
+export namespace memfd_secret {
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(0); }
+}
+export namespace process_mrelease {
+  /** pidfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function pidfd(e: Event): i32 { return e.argI32(0); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(1); }
+}
+export namespace futex_waitv {
+  /** waiters: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function waiters(e: Event): u64 { return e.argU64(0); }
+  /** nr_futexes: uint32 */
+  // @ts-ignore: decorator
+  @inline export function nr_futexes(e: Event): u32 { return e.argU32(1); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(2); }
+  /** timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): u64 { return e.argU64(3); }
+  /** clockid: int32 */
+  // @ts-ignore: decorator
+  @inline export function clockid(e: Event): i32 { return e.argI32(4); }
+}
+export namespace set_mempolicy_home_node {
+  /** start: uint64 */
+  // @ts-ignore: decorator
+  @inline export function start(e: Event): u64 { return e.argU64(0); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(1); }
+  /** home_node: uint64 */
+  // @ts-ignore: decorator
+  @inline export function home_node(e: Event): u64 { return e.argU64(2); }
+  /** flags: uint64 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u64 { return e.argU64(3); }
+}
+export namespace cachestat {
+  /** fd: uint32 */
+  // @ts-ignore: decorator
+  @inline export function fd(e: Event): u32 { return e.argU32(0); }
+  /** cstat_range: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function cstat_range(e: Event): u64 { return e.argU64(1); }
+  /** cstat: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function cstat(e: Event): u64 { return e.argU64(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace fchmodat2 {
+  /** dirfd: int32 */
+  // @ts-ignore: decorator
+  @inline export function dirfd(e: Event): i32 { return e.argI32(0); }
+  /** pathname: string */
+  // @ts-ignore: decorator
+  @inline export function pathname(e: Event): Bytes { return e.argBytes(1); }
+  /** mode: uint16 */
+  // @ts-ignore: decorator
+  @inline export function mode(e: Event): u16 { return e.argU16(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace map_shadow_stack {
+  /** addr: uint64 */
+  // @ts-ignore: decorator
+  @inline export function addr(e: Event): u64 { return e.argU64(0); }
+  /** size: uint64 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(1); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(2); }
+}
+export namespace futex_wake {
+  /** uaddr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function uaddr(e: Event): u64 { return e.argU64(0); }
+  /** mask: uint64 */
+  // @ts-ignore: decorator
+  @inline export function mask(e: Event): u64 { return e.argU64(1); }
+  /** nr: int32 */
+  // @ts-ignore: decorator
+  @inline export function nr(e: Event): i32 { return e.argI32(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace futex_wait {
+  /** uaddr: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function uaddr(e: Event): u64 { return e.argU64(0); }
+  /** val: uint64 */
+  // @ts-ignore: decorator
+  @inline export function val(e: Event): u64 { return e.argU64(1); }
+  /** mask: uint64 */
+  // @ts-ignore: decorator
+  @inline export function mask(e: Event): u64 { return e.argU64(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+  /** timeout: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function timeout(e: Event): u64 { return e.argU64(4); }
+  /** clockid: int32 */
+  // @ts-ignore: decorator
+  @inline export function clockid(e: Event): i32 { return e.argI32(5); }
+}
+export namespace futex_requeue {
+  /** waiters: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function waiters(e: Event): u64 { return e.argU64(0); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(1); }
+  /** nr_wake: int32 */
+  // @ts-ignore: decorator
+  @inline export function nr_wake(e: Event): i32 { return e.argI32(2); }
+  /** nr_requeue: int32 */
+  // @ts-ignore: decorator
+  @inline export function nr_requeue(e: Event): i32 { return e.argI32(3); }
+}
+export namespace statmount {
+  /** req: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function req(e: Event): u64 { return e.argU64(0); }
+  /** buf: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function buf(e: Event): u64 { return e.argU64(1); }
+  /** bufsize: uint64 */
+  // @ts-ignore: decorator
+  @inline export function bufsize(e: Event): u64 { return e.argU64(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace listmount {
+  /** req: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function req(e: Event): u64 { return e.argU64(0); }
+  /** mnt_ids: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function mnt_ids(e: Event): u64 { return e.argU64(1); }
+  /** nr_mnt_ids: uint64 */
+  // @ts-ignore: decorator
+  @inline export function nr_mnt_ids(e: Event): u64 { return e.argU64(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace lsm_get_self_attr {
+  /** attr: uint32 */
+  // @ts-ignore: decorator
+  @inline export function attr(e: Event): u32 { return e.argU32(0); }
+  /** ctx: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ctx(e: Event): u64 { return e.argU64(1); }
+  /** size: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace lsm_set_self_attr {
+  /** attr: uint32 */
+  // @ts-ignore: decorator
+  @inline export function attr(e: Event): u32 { return e.argU32(0); }
+  /** ctx: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ctx(e: Event): u64 { return e.argU64(1); }
+  /** size: uint32 */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u32 { return e.argU32(2); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(3); }
+}
+export namespace lsm_list_modules {
+  /** ids: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function ids(e: Event): u64 { return e.argU64(0); }
+  /** size: trace.Pointer */
+  // @ts-ignore: decorator
+  @inline export function size(e: Event): u64 { return e.argU64(1); }
+  /** flags: uint32 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u32 { return e.argU32(2); }
+}
+export namespace mseal {
+  /** start: uint64 */
+  // @ts-ignore: decorator
+  @inline export function start(e: Event): u64 { return e.argU64(0); }
+  /** len: uint64 */
+  // @ts-ignore: decorator
+  @inline export function len(e: Event): u64 { return e.argU64(1); }
+  /** flags: uint64 */
+  // @ts-ignore: decorator
+  @inline export function flags(e: Event): u64 { return e.argU64(2); }
 }
 export namespace sched_process_fork {
   /** parent_tid: int32 */
@@ -465,7 +5351,7 @@ export namespace hooked_syscall {
   @inline export function address(e: Event): Bytes { return e.argBytes(1); }
   /** function: string */
   // @ts-ignore: decorator
-  @inline export function function(e: Event): Bytes { return e.argBytes(2); }
+  @inline export function function_(e: Event): Bytes { return e.argBytes(2); }
   /** owner: string */
   // @ts-ignore: decorator
   @inline export function owner(e: Event): Bytes { return e.argBytes(3); }
