@@ -33,14 +33,14 @@ class Parser {
     const root: ListNode = { type: 'list', pos: 0, nodes: [] };
     while (this.peek().type !== 'eof') {
       if (this.peek().type === 'leftDelim') {
+        const save = this.i;
         const delim = this.next();
         const kw = this.nextNonSpace();
         if (kw.type === 'keyword' && kw.value === 'define') {
           this.parseDefinition(delim);
           continue;
         }
-        this.i -= 2; // back to the delimiter (spaces are re-skipped)
-        while (this.tokens[this.i].type !== 'leftDelim') this.i--;
+        this.i = save;
       }
       const n = this.textOrAction();
       if (isTerminator(n)) this.fail(n.pos, `unexpected {{${n.kind === END ? 'end' : 'else'}}}`);
@@ -220,6 +220,7 @@ class Parser {
   private pipeline(context: string, end: 'rightDelim' | 'rightParen'): PipeNode {
     const pipe: PipeNode = { type: 'pipe', pos: this.peekNonSpace().pos, isAssign: false, decl: [], cmds: [] };
     // Declarations: $x := …, $x = …, and in range $k, $v := ….
+    let afterComma = false;
     for (;;) {
       const v = this.peekNonSpace();
       if (v.type !== 'variable') break;
@@ -240,16 +241,14 @@ class Parser {
         this.vars.push(v.value);
         if (context === 'range' && pipe.decl.length < 2) {
           const n = this.peekNonSpace();
-          if (n.type === 'variable') continue;
+          if (n.type === 'variable') { afterComma = true; continue; }
           this.fail(n.pos, 'range can only initialize variables');
         }
         this.fail(v.pos, `too many declarations in ${context}`);
       }
+      if (afterComma) this.fail(after.pos, 'range can only initialize variables');
       this.i = save;
       break;
-    }
-    if (pipe.decl.length === 2 && !pipe.isAssign && this.tokens[this.i - 1].type !== 'declare') {
-      this.fail(pipe.pos, 'range can only initialize variables');
     }
     for (;;) {
       const t = this.nextNonSpace();
