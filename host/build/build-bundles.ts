@@ -12,7 +12,8 @@
  * The same sources give byte-identical bundles. Problems are returned as
  * BuildError (`file:line:col message`), one bad signature not stopping the rest.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { BuildError, positionOf } from './build-error.ts';
 import { compileSignature, type CompileOptions } from './compile.ts';
@@ -28,6 +29,8 @@ const METADATA_EXPORT = 'tracee_metadata';
 export interface BuildOptions extends CompileOptions {
   /** Called with a line per built bundle and per error, as they happen (e.g. console.error). */
   readonly report?: (line: string) => void;
+  /** Skip signatures whose bundle is newer than the signature, the SDK, the build tool and the catalogue. */
+  readonly ifChanged?: boolean;
 }
 
 export interface BundleInfo {
@@ -46,6 +49,8 @@ export interface BuildResult {
   readonly errors: BuildError[];
   /** Compiler warnings; they do not stop a bundle from being written. */
   readonly warnings: BuildError[];
+  /** Bundles left as they were (ifChanged). */
+  readonly upToDate: string[];
 }
 
 /** Builds run one at a time: asc and binaryen keep process-wide state. */
@@ -56,6 +61,29 @@ let queue: Promise<unknown> = Promise.resolve();
  * layouts) into `outDir`. Throws InvalidArgumentError if `srcDir` does not
  * exist or holds no signature; everything else is reported in the result.
  */
+/** The build tool and the catalogue: every bundle depends on them too. */
+const BUILD_TOOL_DIR = fileURLToPath(new URL('.', import.meta.url));
+const CATALOGUE_DIR = fileURLToPath(new URL('../events', import.meta.url));
+
+async function mtime(file: string): Promise<number> {
+  try {
+    return (await stat(file)).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** The newest modification time of the files under `dirs`. */
+async function newestInput(dirs: string[]): Promise<number> {
+  let newest = 0;
+  for (const dir of dirs) {
+    for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) newest = Math.max(newest, await mtime(path.join(entry.parentPath ?? entry.path, entry.name)));
+    }
+  }
+  return newest;
+}
+
 export function buildBundles(srcDir: string, outDir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const run = queue.then(() => build(srcDir, outDir, options));
   queue = run.catch(() => {});
@@ -64,10 +92,16 @@ export function buildBundles(srcDir: string, outDir: string, options: BuildOptio
 
 async function build(srcDir: string, outDir: string, options: BuildOptions): Promise<BuildResult> {
   const sources = await findSignatures(srcDir);
-  const result: BuildResult = { built: [], errors: [], warnings: [] };
+  const result: BuildResult = { built: [], errors: [], warnings: [], upToDate: [] };
   await mkdir(outDir, { recursive: true });
+  const shared = options.ifChanged ? await newestInput([sources.sdkSource, BUILD_TOOL_DIR, CATALOGUE_DIR]) : 0;
   for (const file of sources.files) {
-    const outcome = await buildOne(file, sources, path.resolve(outDir), options);
+    const out = path.join(path.resolve(outDir), `${path.basename(file, '.ts')}.wasm`);
+    if (options.ifChanged && (await mtime(out)) > Math.max(shared, await mtime(file))) {
+      result.upToDate.push(out);
+      continue;
+    }
+    const outcome = await buildOne(file, sources, out, options);
     result.warnings.push(...outcome.warnings);
     if ('errors' in outcome) {
       result.errors.push(...outcome.errors);
@@ -82,7 +116,7 @@ async function build(srcDir: string, outDir: string, options: BuildOptions): Pro
 
 type Outcome = { bundle: BundleInfo; warnings: BuildError[] } | { errors: BuildError[]; warnings: BuildError[] };
 
-async function buildOne(file: string, sources: SignatureSources, outDir: string, options: CompileOptions): Promise<Outcome> {
+async function buildOne(file: string, sources: SignatureSources, out: string, options: CompileOptions): Promise<Outcome> {
   const compiled = await compileSignature(file, sources, options);
   const { warnings } = compiled;
   if (!compiled.binary) return { errors: compiled.errors, warnings };
@@ -106,7 +140,6 @@ async function buildOne(file: string, sources: SignatureSources, outDir: string,
   if (!metadata) return { errors: problems.map((p) => new BuildError(file, at.line, at.column, p)), warnings };
 
   const wasm = finalizeBundle(binary, METADATA_EXPORT, METADATA_SECTION, JSON.stringify(metadata));
-  const out = path.join(outDir, `${path.basename(file, '.ts')}.wasm`);
   await writeFile(out, wasm);
   return { bundle: { source: file, path: out, size: wasm.length, metadata }, warnings };
 }

@@ -37,7 +37,8 @@ program.command('build')
   .description('compile AssemblyScript signatures into one .wasm bundle each')
   .argument('<src>', 'signatures source directory (e.g. signatures-as/)')
   .requiredOption('-o, --out <dir>', 'output directory for bundles')
-  .action((src: string, opts: { out: string }) => runMain('tracee-rules', () => build(src, opts.out)));
+  .option('--if-changed', 'rebuild only bundles older than their sources (or the SDK, build tool, catalogue)')
+  .action((src: string, opts: { out: string; ifChanged?: boolean }) => runMain('tracee-rules', () => build(src, opts.out, opts.ifChanged)));
 
 async function run(opts: RulesOptions): Promise<number> {
   const { bundles, errors } = await loadRulesDir(opts.rulesDir, { rules: opts.rules });
@@ -63,11 +64,10 @@ async function run(opts: RulesOptions): Promise<number> {
   return errors.length || engine.stats.bundleErrors ? 1 : 0;
 }
 
-async function build(src: string, out: string): Promise<number> {
+async function build(src: string, out: string, ifChanged = false): Promise<number> {
   const { buildBundles } = await import('../build/build-bundles.ts');
-  const result = await buildBundles(src, out);
-  for (const err of result.errors) console.error(String(err));
-  for (const b of result.built) console.error(`built ${b.path}`);
+  const result = await buildBundles(src, out, { ifChanged, report: (line) => console.error(line) });
+  if (result.upToDate.length) console.error(`bundles up to date: ${result.upToDate.length}`);
   return result.errors.length ? 1 : 0;
 }
 
