@@ -26,9 +26,9 @@ export function malloc(size: usize): usize {
   let p = (top + 7) & ~<usize>7;
   let end = p + size;
   if (end < p) fail("opa_malloc: failed");
-  let cap = (<usize>memory.size()) << 16;
-  if (end > cap) {
-    let pages = <i32>((end - cap + 0xffff) >>> 16);
+  let cap = (<u64>memory.size()) << 16;
+  if (<u64>end > cap) {
+    let pages = <i32>((<u64>end - cap + 0xffff) >>> 16);
     if (memory.grow(pages) < 0) fail("opa_malloc: failed");
   }
   top = end;
@@ -65,10 +65,10 @@ export function cstr(msg: string): usize {
 export function fail(msg: string): void {
   // Do not allocate through malloc here: it may be the one failing.
   let n = <usize>msg.length;
-  let cap = (<usize>memory.size()) << 16;
+  let cap = (<u64>memory.size()) << 16;
   if (n > 120) n = 120;
   // Prefer free heap; as a last resort overwrite the end of memory (we are aborting).
-  let p: usize = top != 0 && top + n + 1 <= cap ? top : cap - 128;
+  let p: usize = top != 0 && <u64>(top + n + 1) <= cap && top + n + 1 > top ? top : <usize>(cap - 128);
   let s = changetype<usize>(msg);
   for (let i: usize = 0; i < n; i++) store<u8>(p + i, <u8>load<u16>(s + (i << 1)));
   store<u8>(p + n, 0);

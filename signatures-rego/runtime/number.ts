@@ -54,7 +54,7 @@ function numRefRaw(ptr: usize, len: usize): usize {
 // Scratch AS string for strtod: 4-byte rtSize header then UTF-16 code units.
 const SCRATCH_CHARS: usize = 400;
 // @ts-ignore: decorator
-@lazy const scratch: usize = memory.data(<i32>(8 + SCRATCH_CHARS * 2), 8);
+@lazy const scratch: usize = memory.data(<i32>(8 + <i32>SCRATCH_CHARS * 2), 8);
 
 /** Parses decimal text (JSON number syntax, already validated) to a double. */
 export function parseF64(ptr: usize, len: usize): f64 {

@@ -97,7 +97,7 @@ export function arrNew(cap: usize): usize {
 export function arrAppend(a: usize, x: usize): void {
   let n = <usize>load<u32>(a, 4), cap = <usize>load<u32>(a, 8);
   if (n == cap) {
-    let ncap = cap < 4 ? 4 : cap << 1;
+    let ncap: usize = cap < 4 ? <usize>4 : cap << 1;
     let ne = malloc(ncap << 2);
     if (n) memory.copy(ne, load<usize>(a, 12), n << 2);
     store<usize>(a, ne, 12);
@@ -143,7 +143,7 @@ export function objGet(o: usize, key: usize): usize {
 function objGrow(o: usize): void {
   let n = <usize>load<u32>(o, 4), cap = <usize>load<u32>(o, 8);
   if (n < cap) return;
-  let ncap = cap < 4 ? 4 : cap << 1;
+  let ncap: usize = cap < 4 ? <usize>4 : cap << 1;
   let nk = malloc(ncap << 2), nv = malloc(ncap << 2);
   if (n) { memory.copy(nk, load<usize>(o, 12), n << 2); memory.copy(nv, load<usize>(o, 16), n << 2); }
   store<usize>(o, nk, 12);
@@ -219,7 +219,7 @@ export function setAdd(s: usize, x: usize): void {
   }
   let cap = <usize>load<u32>(s, 8);
   if (n == cap) {
-    let ncap = cap < 4 ? 4 : cap << 1;
+    let ncap: usize = cap < 4 ? <usize>4 : cap << 1;
     let ne = malloc(ncap << 2);
     if (n) memory.copy(ne, load<usize>(s, 12), n << 2);
     store<usize>(s, ne, 12);
@@ -307,9 +307,23 @@ export function length(v: usize): usize {
   return 0;
 }
 
+/** Code points in UTF-8 bytes; each invalid byte counts as one (Go's utf8.RuneCount). */
 export function runeCount(p: usize, n: usize): usize {
-  let c: usize = 0;
-  for (let i: usize = 0; i < n; i++) if ((load<u8>(p + i) & 0xc0) != 0x80) c++;
+  let c: usize = 0, i: usize = 0;
+  while (i < n) {
+    let b = <u32>load<u8>(p + i);
+    let l: usize = 1;
+    if (b >= 0x80) {
+      let need: usize = (b & 0xe0) == 0xc0 && b >= 0xc2 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 && b <= 0xf4 ? 4 : 1;
+      if (need > 1 && i + need <= n) {
+        let ok = true;
+        for (let k: usize = 1; k < need; k++) if ((load<u8>(p + i + k) & 0xc0) != 0x80) { ok = false; break; }
+        if (ok) l = need;
+      }
+    }
+    i += l;
+    c++;
+  }
   return c;
 }
 

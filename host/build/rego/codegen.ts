@@ -44,6 +44,14 @@ const FEATURES =
   binaryen.Features.MVP | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt |
   binaryen.Features.SignExt | binaryen.Features.MutableGlobals | binaryen.Features.NontrappingFPToInt;
 
+/** Data-segment accessors binaryen.js has but its typings lack. */
+interface DataSegmentApi {
+  getNumDataSegments(): number;
+  getDataSegmentByIndex(i: number): number;
+  getDataSegmentInfo(seg: number): { name: string; offset: number | null; data: ArrayBuffer; passive: boolean };
+}
+const segApi = (m: binaryen.Module) => m as unknown as DataSegmentApi;
+
 let cachedRuntime: Uint8Array | undefined;
 function defaultRuntime(): Uint8Array {
   if (!cachedRuntime) {
@@ -130,6 +138,10 @@ class Generator {
     this.usesCallDynamic = JSON.stringify(this.policy.funcs ?? {}).includes('"CallDynamicStmt"') ||
       JSON.stringify(this.policy.plans ?? {}).includes('"CallDynamicStmt"');
 
+    if (this.usesCallDynamic) {
+      this.mappingGlobal = "rego_mapping";
+      mod.addGlobal(this.mappingGlobal, i32, true, mod.i32.const(0));
+    }
     funcs.forEach((f, i) => this.compileFunc(f, i));
     this.compileEval(this.policy.plans?.plans ?? []);
     this.compileJsonFunc("entrypoints", JSON.stringify(Object.fromEntries((this.policy.plans?.plans ?? []).map((p, i) => [p.name, i]))));
@@ -171,7 +183,7 @@ class Generator {
   }
 
   private dataStart(): number {
-    const mod = this.mod;
+    const mod = segApi(this.mod);
     let end = 0;
     for (let i = 0; i < mod.getNumDataSegments(); i++) {
       const s = mod.getDataSegmentInfo(mod.getDataSegmentByIndex(i));
@@ -183,8 +195,9 @@ class Generator {
   private finishMemory(): void {
     const mod = this.mod;
     const segs: binaryen.MemorySegment[] = [];
-    for (let i = 0; i < mod.getNumDataSegments(); i++) {
-      const s = mod.getDataSegmentInfo(mod.getDataSegmentByIndex(i));
+    const api = segApi(mod);
+    for (let i = 0; i < api.getNumDataSegments(); i++) {
+      const s = api.getDataSegmentInfo(api.getDataSegmentByIndex(i));
       segs.push({ offset: mod.i32.const(Number(s.offset)), data: new Uint8Array(s.data), passive: false });
     }
     segs.push({ offset: mod.i32.const(this.data.base), data: this.data.data, passive: false });
@@ -279,8 +292,6 @@ class Generator {
       mod.local.set(eid, mod.i32.load(12, 4, mod.local.get(ctx, i32))),
     ];
     if (this.usesCallDynamic) {
-      this.mappingGlobal = "rego_mapping";
-      mod.addGlobal(this.mappingGlobal, i32, true, mod.i32.const(0));
       const text = this.data.enc.encode(this.mappingJson || this.buildMapping());
       const addr = this.data.raw(text);
       body.push(mod.global.set(this.mappingGlobal,
@@ -476,7 +487,7 @@ class Generator {
         return;
       }
       case "AssignIntStmt":
-        out.push(mod.local.set(L(st.target), call("rt_number_int", [mod.i64.const(...i64Parts(st.value))])));
+        out.push(mod.local.set(L(st.target), call("rt_number_int", [mod.i64.const(BigInt(st.value))])));
         return;
       case "ScanStmt": {
         const cursor = this.temp(c);
@@ -647,9 +658,4 @@ class Generator {
     out.push(call("rt_object_insert", [mod.local.get(cur, i32), mod.i32.const(this.stringAddrs[path[path.length - 1]]), this.read(c, value)], none));
     return out;
   }
-}
-
-function i64Parts(v: number | string): [number, number] {
-  const b = BigInt.asUintN(64, BigInt(v));
-  return [Number(b & 0xffffffffn) | 0, Number(b >> 32n) | 0];
 }
