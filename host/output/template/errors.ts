@@ -16,7 +16,9 @@ export class TemplateError extends TraceeError {
     readonly detail: string,
     options?: { cause?: unknown; code?: string },
   ) {
-    super(options?.code ?? 'TRC_ERR_TEMPLATE_PARSE', `template: ${template}:${line}:${col}: ${detail}`, options);
+    // Line 0: an error about the template as a whole (a file that cannot be read, an unknown name).
+    const where = line > 0 ? `${template}:${line}:${col}` : template;
+    super(options?.code ?? 'TRC_ERR_TEMPLATE_PARSE', `template: ${where}: ${detail}`, options);
   }
 }
 

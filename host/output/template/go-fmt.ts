@@ -8,6 +8,8 @@ import { GoStruct, GoTime, kindOf, sortedKeys, typeName } from './values.ts';
 import { timeString } from './go-time.ts';
 
 interface Flags {
+  /** %+v: struct field names (Go clears `plus` for 'v' and sets this instead). */
+  plusV?: boolean;
   plus: boolean; minus: boolean; sharp: boolean; space: boolean; zero: boolean;
   width: number; prec: number; // -1: not set
 }
@@ -86,6 +88,7 @@ export function sprintf(format: string, args: readonly unknown[]): string {
     const verb = String.fromCodePoint(format.codePointAt(i)!);
     i += verb.length;
     if (verb === '%') { out += '%'; continue; }
+    if (verb === 'v' && f.plus) { f.plus = false; f.plusV = true; }
     if (argi >= args.length) { out += `%!${verb}(MISSING)`; continue; }
     const arg = args[argi++];
     out += verb === 'T' ? pad(typeName(arg), f) : fmtArg(arg, verb, f, 0);
@@ -131,7 +134,7 @@ function fmtArg(v: unknown, verb: string, f: Flags, depth: number): string {
       s.type.fields.forEach((field, i) => {
         if (field.hidden) return;
         const value = fmtArg(s.values[i], verb, f, depth + 1);
-        parts.push(f.plus && verb === 'v' ? `${field.name}:${value}` : value);
+        parts.push(f.plusV ? `${field.name}:${value}` : value);
       });
       return '{' + parts.join(' ') + '}';
     }

@@ -90,8 +90,13 @@ function quoted(v: unknown): unknown {
 
 const ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f', '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
 
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\<>&\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
+
 /** A JSON string with Go's escaping (HTML-safe; lone surrogates become U+FFFD). */
 export function jsonString(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
   // eslint-disable-next-line no-control-regex
   return '"' + s.replace(/["\\<>&\u0000-\u001f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
     const e = ESCAPES[c];

@@ -185,14 +185,15 @@ export function isKnownZone(zone: string): boolean {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function zoneFormatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
+function zoneFormatter(zone: string, locale = 'en-US'): Intl.DateTimeFormat {
+  const key = locale + ' ' + zone;
+  let f = formatters.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
+    f = new Intl.DateTimeFormat(locale, {
       timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
       hour: 'numeric', minute: 'numeric', second: 'numeric', timeZoneName: 'short',
     });
-    formatters.set(zone, f);
+    formatters.set(key, f);
   }
   return f;
 }
@@ -210,6 +211,11 @@ function wallClock(t: GoTime): Wall {
     const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
     offset = Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 1000);
     abbrev = goAbbrev(parts.find((p) => p.type === 'timeZoneName')?.value ?? '', offset);
+    // en-US names American zones only; en-GB knows the European ones (CET, CEST, BST, EET…).
+    if (/^[+-]/.test(abbrev) && zone.startsWith('Europe/')) {
+      const gb = zoneFormatter(zone, 'en-GB').formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? '';
+      abbrev = goAbbrev(gb, offset);
+    }
   }
   const d = new Date(Math.floor(ms / 1000) * 1000 + offset * 1000);
   const year = d.getUTCFullYear();

@@ -172,7 +172,7 @@ class Parser {
     if (kind === 'range') this.rangeDepth--;
     let elseList: ListNode | undefined;
     if (term.kind === ELSE) {
-      if (term.chained && term.chained === kind && kind !== 'range') {
+      if (term.chained && term.chained === kind) {
         // {{if a}}…{{else if b}}…{{end}} is {{if a}}…{{else}}{{if b}}…{{end}}{{end}}: one {{end}} closes both.
         const kw = this.nextNonSpace();
         elseList = { type: 'list', pos: kw.pos, nodes: [this.control(kind, kw.pos)] };
