@@ -16,7 +16,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
   signatures: { title: 'signature catalogue through the engine (ratio vs plain TS)', run: async () => (await import('./signatures.ts')).benchSignatures(ROOT) as unknown as Promise<Row[]> },
   capture: { title: 'kernel → JS capture (ratio: time vs untraced)', run: async () => (await import('./capture.ts')).benchCapture(ROOT) },
   syscalls: { title: 'syscall workload slowdown: tracee-ts vs bpftrace (ratio: time vs untraced)', run: async () => (await import('./syscalls.ts')).benchSyscalls(ROOT) as unknown as Promise<Row[]> },
-  rego: { title: 'Rego (OPA-ABI wasm) evaluation paths', run: async () => (await import('./rego.ts')).benchRego(ROOT) as Promise<Row[]> },
+  rego: { title: 'Rego (OPA-ABI wasm) evaluation paths', run: async () => (await import('./rego.ts')).benchRego(ROOT) as unknown as Promise<Row[]> },
   outputs: { title: 'outputs: findings/s per printer, template and webhook', run: async () => (await import('./outputs.ts')).benchOutputs(ROOT) as unknown as Promise<Row[]> },
   containers: { title: 'container enrichment on vs off', run: async () => (await import('./containers.ts')).benchContainers(ROOT) as unknown as Promise<Row[]> },
 };
