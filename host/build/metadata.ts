@@ -12,7 +12,7 @@ export const METADATA_SECTION = 'tracee.signature';
 export const BUNDLE_ABI = 1;
 
 /** The only imports a bundle may have (docs/abi/bundle.md, "Imports"). */
-export const ALLOWED_IMPORTS: ReadonlySet<string> = new Set(['tracee.emit_finding', 'tracee.log', 'env.abort']);
+export const ALLOWED_IMPORTS: ReadonlySet<string> = new Set(['tracee.emit_finding', 'tracee.log', 'tracee.container_get', 'env.abort']);
 
 export type Origin = '*' | 'container' | 'host';
 
@@ -76,6 +76,7 @@ export async function runMetadataExport(probe: Uint8Array, startExport: string):
     tracee: {
       emit_finding: () => { throw new Error('emit_finding called outside tracee_on_batch'); },
       log: () => {},
+      container_get: () => -1,
     },
   };
   const { instance } = await WebAssembly.instantiate(probe as Uint8Array<ArrayBuffer>, imports);

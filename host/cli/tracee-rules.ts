@@ -2,16 +2,28 @@
  * `tracee-rules`: builds signature bundles, lists them, and runs them on
  * recorded events (`--input-tracee`). The CLI only parses and validates; the
  * work is done by the stages.
+ *
+ * Findings print as a table (default), as tracee-rules' rawjson
+ * (`-o json`: {Data, Context, SigMetadata}), or as unified Tracee prints
+ * detections (`-o event`: the triggering event re-emitted as the signature's
+ * event, host/output/finding-event.ts). `--list` marks signatures that will
+ * not run: disabled by default (select them with --rules), or needing
+ * events this kernel cannot capture.
  */
 import { Command } from 'commander';
 import { ContainerTable } from '../events/containers.ts';
+import { eventById } from '../events/catalogue.ts';
 import { Engine } from '../engine/engine.ts';
 import { loadRulesDir } from '../engine/load.ts';
+import type { Bundle } from '../engine/bundle.ts';
 import { openInput, replay } from '../capture/replay.ts';
-import { createPrinter, parseOutputFormat } from '../output/printer.ts';
+import { createPrinter, parseOutputFormat, type Printer } from '../output/printer.ts';
+import { findingEventLine } from '../output/finding-event.ts';
+import type { DecodeOptions } from '../events/batch-reader.ts';
 import { collect, DEFAULT_RULES_DIR, INPUT_TRACEE_HELP, parseInputTracee } from './options.ts';
 import { selectedEventList, signatureTable } from './list.ts';
 import { runMain } from './run-main.ts';
+import { InvalidArgumentError } from '../errors.ts';
 
 interface RulesOptions {
   rulesDir: string;
@@ -30,7 +42,7 @@ const program = new Command('tracee-rules')
   .option('--list', 'print the loaded signatures and exit')
   .option('--list-events', 'print the events the loaded signatures need and exit')
   .option('--input-tracee <key:value>', 'input: file:PATH (or file:stdin) and format:json; "help" for details', collect, [])
-  .option('-o, --output <format>', 'findings output: table or json', 'table')
+  .option('-o, --output <format>', 'findings output: table, json (tracee-rules rawjson) or event (detections as unified Tracee events)', 'table')
   .action((opts: RulesOptions) => runMain('tracee-rules', () => run(opts)));
 
 program.command('build')
@@ -41,9 +53,9 @@ program.command('build')
   .action((src: string, opts: { out: string; ifChanged?: boolean }) => runMain('tracee-rules', () => build(src, opts.out, opts.ifChanged)));
 
 async function run(opts: RulesOptions): Promise<number> {
-  const { bundles, errors } = await loadRulesDir(opts.rulesDir, { rules: opts.rules });
+  const { bundles, errors, disabled } = await loadRulesDir(opts.rulesDir, { rules: opts.rules });
   for (const err of errors) console.error(`tracee-rules: ${err.message}`);
-  if (opts.list) { process.stdout.write(signatureTable(bundles)); return 0; }
+  if (opts.list) { process.stdout.write(await signatureList(bundles, disabled)); return 0; }
   if (opts.listEvents) { process.stdout.write(selectedEventList(bundles)); return 0; }
   if (opts.inputTracee.length === 0) {
     console.error('tracee-rules: no input: use --input-tracee file:PATH --input-tracee format:json (see --input-tracee help)');
@@ -53,8 +65,9 @@ async function run(opts: RulesOptions): Promise<number> {
   if (input === 'help') { process.stdout.write(INPUT_TRACEE_HELP); return 0; }
   if (bundles.length === 0) console.error(`tracee-rules: warning: no signatures loaded from ${opts.rulesDir}`);
   const containers = new ContainerTable();
+  for (const b of bundles) b.containers = containers;
   const engine = new Engine(bundles, (m) => console.error(`tracee-rules: ${m}`));
-  const printer = createPrinter(parseOutputFormat(opts.output), (t) => process.stdout.write(t), { containers });
+  const printer = findingsPrinter(opts.output, (t) => process.stdout.write(t), { containers });
   const stats = await replay(openInput(input.file), input.file, {
     containers,
     onBatch: (batch) => printer.print(engine.process(batch)),
@@ -62,6 +75,56 @@ async function run(opts: RulesOptions): Promise<number> {
   });
   console.error(`tracee-rules: ${stats.events} events, ${engine.stats.findings} detections, ${stats.malformed} malformed lines skipped, ${engine.stats.bundleErrors} signature errors`);
   return errors.length || engine.stats.bundleErrors ? 1 : 0;
+}
+
+/** `-o table|json` (printer.ts) or `-o event` (detections as unified Tracee events). */
+function findingsPrinter(format: string, write: (text: string) => void, options: DecodeOptions): Printer {
+  if (format === 'event') return { print: (fs) => { if (fs.length) write(fs.map((f) => findingEventLine(f, options)).join('')); } };
+  if (format !== 'table' && format !== 'json') throw new InvalidArgumentError(`--output ${format}: unknown format (use table, json or event)`);
+  return createPrinter(parseOutputFormat(format), write, options);
+}
+
+/**
+ * --list: the signatures table (disabled ones included), then those that
+ * will not run here and why.
+ */
+async function signatureList(bundles: readonly Bundle[], disabled: readonly Bundle[]): Promise<string> {
+  const all = [...bundles, ...disabled].sort((a, b) => a.name.localeCompare(b.name));
+  let out = signatureTable(all);
+  const kernel = await unavailableEventNames();
+  const notes: string[] = [];
+  for (const b of all) {
+    const m = b.metadata;
+    const reasons: string[] = [];
+    if (disabled.includes(b)) reasons.push(`disabled by default; select it with --rules ${m.id}`);
+    const names = [...new Set(m.selectedEvents.map((s) => s.name))];
+    const missing = kernel.unavailable ? names.filter((n) => kernel.unavailable!.has(n)) : [];
+    if (missing.length) {
+      const why = missing.map((n) => `${n} (${kernel.unavailable!.get(n)})`).join('; ');
+      reasons.push(missing.length === names.length ? `inactive: this kernel cannot capture ${why}` : `partly inactive: this kernel cannot capture ${why}`);
+    }
+    if (reasons.length) notes.push(`${m.id.padEnd(9)} ${m.eventName}: ${reasons.join('; ')}`);
+  }
+  if (notes.length) out += `\nNot running here:\n${notes.map((n) => `  ${n}\n`).join('')}`;
+  if (!kernel.unavailable) out += `\nKernel event availability unknown: ${kernel.why}\n`;
+  return out;
+}
+
+/**
+ * Event names this kernel cannot capture, with the reason, from the capture
+ * addon (unavailableEvents(): it probes the kernel, so it needs root and the
+ * built addon); `unavailable` is undefined when it cannot tell.
+ */
+async function unavailableEventNames(): Promise<{ unavailable?: Map<string, string>; why: string }> {
+  try {
+    const addon = await import('../capture/addon.ts') as { unavailableEvents?: () => Map<number, string> };
+    if (typeof addon.unavailableEvents !== 'function') return { why: 'the capture addon does not report it' };
+    const byName = new Map<string, string>();
+    for (const [id, reason] of addon.unavailableEvents()) byName.set(eventById(id)?.name ?? String(id), reason);
+    return { unavailable: byName, why: '' };
+  } catch (err) {
+    return { why: (err as Error).message };
+  }
 }
 
 async function build(src: string, out: string, ifChanged = false): Promise<number> {

@@ -6,6 +6,7 @@
 import { BundleLoadError } from '../errors.ts';
 import { readMetadata, type SignatureMetadata } from './metadata.ts';
 import { decodeFindingData, type FindingData } from './finding-data.ts';
+import type { ContainerInfo, ContainerTable } from '../events/containers.ts';
 
 export const BUNDLE_ABI_VERSION = 1;
 
@@ -16,12 +17,30 @@ interface BundleExports {
   tracee_on_batch(ptr: number, len: number): number;
 }
 
-/** The only imports a bundle may have: its whole view of the world. */
-const ALLOWED_IMPORTS: Record<string, string> = {
+/** The only imports a bundle may have: its whole view of the world. All are optional. */
+export const ALLOWED_IMPORTS: Record<string, string> = {
   'tracee.emit_finding': 'function',
   'tracee.log': 'function',
+  'tracee.container_get': 'function',
   'env.abort': 'function',
 };
+
+/** The tag that ships a signature disabled: loaded, but run only when selected by `--rules`. */
+export const DISABLED_BY_DEFAULT_TAG = 'disabled-by-default';
+
+/** tracee.container_get's field numbers (docs/abi/bundle.md), in ABI order. */
+const CONTAINER_FIELDS: ReadonlyArray<keyof ContainerInfo> = ['id', 'name', 'image', 'imageDigest', 'podName', 'podNamespace', 'podUID', 'podSandbox'];
+const CONTAINER_UNKNOWN = -1;
+const CONTAINER_BAD_FIELD = -2;
+
+export interface BundleOptions {
+  /**
+   * What tracee.container_get answers from (the capture's or replay's
+   * container table). Without one, every container is unknown. It can also
+   * be set later through `Bundle.containers`.
+   */
+  containers?: ContainerTable;
+}
 
 const REQUIRED_EXPORTS: Record<string, string> = {
   memory: 'memory',
@@ -42,13 +61,20 @@ export class Bundle {
   private inputSize = 0;
   /** Set by the engine around each call. */
   onFinding: FindingSink = () => {};
+  /** Answers tracee.container_get; undefined: no container is known. */
+  containers: ContainerTable | undefined;
 
   private constructor(readonly name: string, readonly metadata: SignatureMetadata, instance: WebAssembly.Instance) {
     this.exports = instance.exports as unknown as BundleExports;
   }
 
+  /** The signature ships disabled (Tracee's noisy ones): run it only when selected by ID or event name. */
+  get disabledByDefault(): boolean {
+    return this.metadata.tags.includes(DISABLED_BY_DEFAULT_TAG);
+  }
+
   /** Compiles, validates and instantiates a bundle; throws BundleLoadError naming the problem. */
-  static async load(name: string, bytes: Uint8Array, log: LogSink): Promise<Bundle> {
+  static async load(name: string, bytes: Uint8Array, log: LogSink, options: BundleOptions = {}): Promise<Bundle> {
     let module: WebAssembly.Module;
     try {
       module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
@@ -71,6 +97,8 @@ export class Bundle {
           bundle!.onFinding(index >>> 0, decodeFindingData(new Uint8Array(memory()), ptr >>> 0, len >>> 0));
         },
         log: (level: number, ptr: number, len: number) => log(level, utf8Slice(memory(), ptr >>> 0, len >>> 0)),
+        container_get: (ref: number, field: number, ptr: number, cap: number) =>
+          containerGet(bundle!.containers, new Uint8Array(memory()), ref >>> 0, field >>> 0, ptr >>> 0, cap >>> 0),
       },
       env: {
         abort: (msg: number, file: number, line: number, col: number) => {
@@ -85,6 +113,7 @@ export class Bundle {
       throw new BundleLoadError(name, `instantiation failed: ${(err as Error).message}`);
     }
     bundle = new Bundle(name, metadata, instance);
+    bundle.containers = options.containers;
     const version = bundle.exports.tracee_abi_version.value;
     if (version !== BUNDLE_ABI_VERSION) throw new BundleLoadError(name, `ABI version ${version} is not supported (this host supports ${BUNDLE_ABI_VERSION})`);
     return bundle;
@@ -122,6 +151,26 @@ function checkExports(name: string, module: WebAssembly.Module): void {
     if (exports.get(exp) !== kind) throw new BundleLoadError(name, `missing export ${exp} (${kind}); is it built with the tracee-ts SDK?`);
   }
 }
+
+/**
+ * tracee.container_get: writes the field's UTF-8 value at `ptr` if it fits in
+ * `cap` bytes and returns its length either way; -1 for an unknown container,
+ * -2 for an unknown field. podSandbox is one byte, 1 or 0.
+ */
+function containerGet(table: ContainerTable | undefined, memory: Uint8Array, ref: number, field: number, ptr: number, cap: number): number {
+  if (field >= CONTAINER_FIELDS.length) return CONTAINER_BAD_FIELD;
+  const info = ref === 0 ? undefined : table?.get(ref);
+  if (!info) return CONTAINER_UNKNOWN;
+  const value = info[CONTAINER_FIELDS[field]];
+  const bytes = typeof value === 'boolean' ? Uint8Array.of(value ? 1 : 0) : utf8.encode(value);
+  if (bytes.length <= cap) {
+    if (ptr + bytes.length > memory.byteLength) throw new BundleAbort(`container_get: buffer ${ptr}+${bytes.length} is outside the bundle's memory`);
+    memory.set(bytes, ptr);
+  }
+  return bytes.length;
+}
+
+const utf8 = new TextEncoder();
 
 function utf8Slice(buffer: ArrayBuffer, ptr: number, len: number): string {
   if (ptr + len > buffer.byteLength) return `<log message out of bounds: ${ptr}+${len}>`;

@@ -11,9 +11,15 @@
  */
 import { allocView } from "./views";
 import { utf8Length, utf8PrefixAt } from "./utf8";
+import { matchPattern } from "./path-pattern";
 
 // @ts-ignore: decorator
 @lazy const DOT: usize = memory.data<u8>([0x2e]);
+
+// @ts-ignore: decorator
+@inline function isSpace(b: u8): bool {
+  return b == 0x20 || (b >= 0x09 && b <= 0x0d);
+}
 
 @final @unmanaged
 export class Bytes {
@@ -118,6 +124,38 @@ export class Bytes {
     let start = end;
     while (start > 0 && load<u8>(this._ptr + <usize>(start - 1)) != 0x2f) start--;
     return Bytes.wrap(this._ptr + <usize>start, <u32>(end - start));
+  }
+
+  /**
+   * Everything before the last path element, as Go's filepath.Dir on a clean
+   * path (kernel paths are): "/a/b" → "/a", "/a" → "/", "a" and "" → ".",
+   * "/a/b/" → "/a/b". It does not resolve "." or ".." elements.
+   */
+  dirname(): Bytes {
+    let slash = this.lastIndexOfByte(0x2f);
+    if (slash < 0) return Bytes.wrap(DOT, 1);
+    let end = slash;
+    while (end > 0 && load<u8>(this._ptr + <usize>(end - 1)) == 0x2f) end--;
+    return Bytes.wrap(this._ptr, end == 0 ? 1 : <u32>end);
+  }
+
+  /** The view without leading and trailing ASCII white space (space, \t, \n, \v, \f, \r). */
+  trim(): Bytes {
+    let start: u32 = 0;
+    let end = this._len;
+    while (start < end && isSpace(load<u8>(this._ptr + <usize>start))) start++;
+    while (end > start && isSpace(load<u8>(this._ptr + <usize>(end - 1)))) end--;
+    return Bytes.wrap(this._ptr + <usize>start, end - start);
+  }
+
+  /**
+   * True if the whole view matches a path pattern (path-pattern.ts): `*` any
+   * run of bytes, `?` one byte, `#` one digit, `{a,b}` alternatives, `\`
+   * escapes. The pattern must be an ASCII string.
+   */
+  // @ts-ignore: decorator
+  @inline matches(pattern: string): bool {
+    return matchPattern(changetype<usize>(pattern), this._ptr, this._len);
   }
 
   /** Decodes the bytes as UTF-8 into a new string. Allocates: avoid per event. */

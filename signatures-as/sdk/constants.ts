@@ -71,3 +71,20 @@ export function isFileRead(flags: i64): bool {
 export function isMemoryPath(path: Bytes): bool {
   return path.startsWith("memfd:") || path.startsWith("/run/shm/") || path.startsWith("/dev/shm/");
 }
+
+/** mem_prot_alert's `alert` values (Tracee's trace.MemProtAlert). */
+export namespace MemProtAlert {
+  // @ts-ignore: decorator
+  @inline export const MmapWX: u32 = 1;
+  // @ts-ignore: decorator
+  @inline export const MprotectToX: u32 = 2;
+  // @ts-ignore: decorator
+  @inline export const MprotectXToWX: u32 = 3;
+  // @ts-ignore: decorator
+  @inline export const MprotectWXToX: u32 = 4;
+}
+
+/** The bytes start with the ELF magic (0x7f 'E' 'L' 'F'), as Tracee's IsElf. */
+export function isElf(bytes: Bytes): bool {
+  return bytes.length >= 4 && load<u32>(bytes.ptr) == 0x464c457f;
+}

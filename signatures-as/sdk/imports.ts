@@ -13,3 +13,14 @@ export declare function hostEmitFinding(eventIndex: u32, dataPtr: usize, dataLen
 // @ts-ignore: decorator
 @external("tracee", "log")
 export declare function hostLog(level: i32, ptr: usize, len: u32): void;
+
+/**
+ * A field of the container `containerRef` (docs/abi/bundle.md, "Imports"):
+ * writes its UTF-8 value at outPtr when it fits in outCap bytes and returns
+ * its length (also when it does not fit, without writing); -1 when the host
+ * knows no such container, -2 for an unknown field. Optional for bundles:
+ * only those that read container fields import it.
+ */
+// @ts-ignore: decorator
+@external("tracee", "container_get")
+export declare function hostContainerGet(containerRef: u32, field: u32, outPtr: usize, outCap: u32): i32;

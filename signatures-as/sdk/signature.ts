@@ -26,6 +26,9 @@ export enum Origin {
 
 export type Handler = (e: Event) => void;
 
+/** The tag that marks a signature disabled by default (see Metadata.disabledByDefault). */
+export const DISABLED_BY_DEFAULT_TAG = "disabled-by-default";
+
 export enum PropKind { String = 0, Int = 1, Bool = 2 }
 
 /*
@@ -96,6 +99,15 @@ export class Metadata {
     if (last) last.next = p; else this.props = p;
     this.lastProp = p;
     return this;
+  }
+
+  /**
+   * Ships the signature disabled: the host loads it but runs it only when
+   * selected by ID or event name (`--rules`), as Tracee ships its noisy
+   * TRC-108. Recorded as the tag DISABLED_BY_DEFAULT_TAG (docs/abi/bundle.md).
+   */
+  disabledByDefault(): Metadata {
+    return this.tag(DISABLED_BY_DEFAULT_TAG);
   }
 
   /** Selects an event by catalogue id (EventId.*) and origin. */

@@ -1,5 +1,5 @@
 /** TRC-102: a process called ptrace(PTRACE_TRACEME), a common anti-debugging trick. */
-import { Event, Metadata, Origin, register, emit, EventId, ptrace, PtraceRequest } from "../sdk";
+import { Event, Metadata, Origin, register, emit, EventId, ptrace, PtraceRequest, ArgIndex } from "../sdk";
 
 register(
   new Metadata(
@@ -17,5 +17,6 @@ register(
 );
 
 function onEvent(e: Event): void {
-  if (ptrace.request(e) == PtraceRequest.TRACEME) emit(e);
+  // An absent request would read as 0, which is PTRACE_TRACEME.
+  if (e.hasArg(ArgIndex.ptrace_request) && ptrace.request(e) == PtraceRequest.TRACEME) emit(e);
 }

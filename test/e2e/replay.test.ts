@@ -55,7 +55,7 @@ test('--rules selects by ID or event name; --list and --list-events describe the
   assert.match(list.stdout, /^ID\s+NAME\s+VERSION\s+DESCRIPTION\n/);
   assert.match(list.stdout, /\nTRC-102\s+Anti-Debugging detected\s+\S+\s+/);
   assert.match(list.stdout, /\nTRC-105\s+Fileless execution detected\s+/i);
-  assert.equal(rules(['--list-events']).stdout, 'ptrace,sched_process_exec\n');
+  assert.equal(rules(['--rules', 'TRC-102,TRC-105', '--list-events']).stdout, 'ptrace,sched_process_exec\n');
   const unknown = rules(['--rules', 'TRC-9999', '--list']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /--rules: no loaded signature has ID or event name "TRC-9999"/);

@@ -1,0 +1,120 @@
+/**
+ * What `tracee-tester TRC-xxx` does for each signature: the trigger
+ * program's actions (trigger.c), by variant, the first being the default.
+ *
+ * `where` says where the behaviour must happen for the signature to fire:
+ * `host` triggers run on this machine; `container` ones (signatures that
+ * select events from containers only) run inside a throw-away container
+ * (container.ts). Signatures without a trigger here need kernel events this
+ * tester cannot cause safely (a kernel module load, a hooked syscall table)
+ * or a privileged container escape.
+ */
+
+export interface Trigger {
+  /** Signature ID. */
+  readonly id: string;
+  /** The signature's event name. */
+  readonly signature: string;
+  readonly description: string;
+  readonly where: 'host' | 'container';
+  /** Variant name → trigger program action; the first is the default. */
+  readonly variants: Readonly<Record<string, string>>;
+}
+
+export const TRIGGERS: readonly Trigger[] = [
+  {
+    id: 'TRC-101', signature: 'stdio_over_socket', where: 'host',
+    description: 'standard input becomes a TCP connection to a local listener (connect on fd 0, or dup2 onto fd 0)',
+    variants: { connect: 'stdio-connect', dup: 'stdio-dup' },
+  },
+  {
+    id: 'TRC-102', signature: 'anti_debugging', where: 'host',
+    description: 'ptrace(PTRACE_TRACEME)',
+    variants: { traceme: 'ptrace-traceme' },
+  },
+  {
+    id: 'TRC-103', signature: 'ptrace_code_injection', where: 'host',
+    description: 'attach to an own child and write its memory with PTRACE_POKETEXT (or POKEDATA)',
+    variants: { poketext: 'ptrace-poketext', pokedata: 'ptrace-pokedata' },
+  },
+  {
+    id: 'TRC-104', signature: 'dynamic_code_loading', where: 'host',
+    description: 'mmap an anonymous W+X page, then mprotect it to R+X',
+    variants: { mprotect: 'mprotect-wx-to-x' },
+  },
+  {
+    id: 'TRC-105', signature: 'fileless_execution', where: 'host',
+    description: 'copy a program into a memfd and execute it with execveat(AT_EMPTY_PATH)',
+    variants: { memfd: 'memfd-exec' },
+  },
+  {
+    id: 'TRC-107', signature: 'ld_preload', where: 'host',
+    description: 'run a program with LD_PRELOAD set; or write/rename onto /etc/ld.so.preload in a private mount namespace over an empty /etc',
+    variants: { env: 'ld-preload-env', file: 'ld-preload-file', rename: 'ld-preload-rename' },
+  },
+  {
+    id: 'TRC-109', signature: 'aslr_inspection', where: 'host',
+    description: 'read /proc/sys/kernel/randomize_va_space',
+    variants: { read: 'aslr-read' },
+  },
+  {
+    id: 'TRC-1012', signature: 'default_loader_mod', where: 'host',
+    description: 'write (or rename onto) /usr/lib/ld-tracee-tester.so.2 in a private mount namespace over an empty /usr/lib',
+    variants: { write: 'loader-write', rename: 'loader-rename' },
+  },
+  {
+    id: 'TRC-1015', signature: 'hidden_file_created', where: 'host',
+    description: 'write an ELF header to <temp dir>/.hidden/payload, then remove it',
+    variants: { write: 'hidden-elf' },
+  },
+  {
+    id: 'TRC-1016', signature: 'illegitimate_shell', where: 'host',
+    description: 'a process named nginx executes /bin/sh',
+    variants: { exec: 'web-shell' },
+  },
+  {
+    id: 'TRC-1018', signature: 'k8s_cert_theft', where: 'host',
+    description: 'read /etc/kubernetes/pki/ca.key in a private mount namespace over an empty /etc',
+    variants: { read: 'k8s-cert-read' },
+  },
+  {
+    id: 'TRC-1022', signature: 'dropped_executable', where: 'container',
+    description: 'inside a container: write an ELF header to /tmp/dropped, then remove it',
+    variants: { write: 'drop-elf' },
+  },
+  {
+    id: 'TRC-1023', signature: 'proc_mem_access', where: 'host',
+    description: 'read an own child\'s memory through /proc/<pid>/mem',
+    variants: { read: 'proc-mem-read' },
+  },
+  {
+    id: 'TRC-1024', signature: 'proc_mem_code_injection', where: 'host',
+    description: 'write an own child\'s memory through /proc/<pid>/mem (O_WRONLY)',
+    variants: { write: 'proc-mem-write' },
+  },
+  {
+    id: 'TRC-1025', signature: 'process_vm_write_inject', where: 'host',
+    description: 'process_vm_writev() into an own child',
+    variants: { writev: 'vm-write' },
+  },
+  {
+    id: 'TRC-1026', signature: 'rcd_modification', where: 'host',
+    description: 'write /etc/rc.local, or rename into /etc/init.d/, in a private mount namespace over an empty /etc; or run a program named update-rc.d',
+    variants: { write: 'rc-local-write', rename: 'rcd-rename', exec: 'update-rc.d' },
+  },
+  {
+    id: 'TRC-1027', signature: 'scheduled_task_mod', where: 'host',
+    description: 'write /etc/crontab, or rename into /etc/cron.d/, in a private mount namespace over an empty /etc; or run a program named crontab',
+    variants: { write: 'crontab-write', rename: 'cron-d-rename', exec: 'crontab-exec' },
+  },
+  {
+    id: 'TRC-1028', signature: 'sudoers_modification', where: 'host',
+    description: 'write /etc/sudoers, or rename into /etc/sudoers.d/, in a private mount namespace over an empty /etc',
+    variants: { write: 'sudoers-write', rename: 'sudoers-d-rename' },
+  },
+];
+
+export function triggerFor(id: string): Trigger | undefined {
+  const key = id.toUpperCase();
+  return TRIGGERS.find((t) => t.id === key || t.signature === id);
+}
