@@ -57,7 +57,10 @@ const EXEC_FLAGS: Table = {
 /** Tracee's mem_prot_alert kinds (renders as its alert messages' names). */
 const MEM_PROT_ALERTS: Table = {
   kind: 'enum',
-  values: [['MmapWX', 1], ['MprotectToX', 2], ['MprotectXToWX', 3], ['MprotectWXToX', 4]],
+  values: [['MmapWX', 1], ['MprotectToX', 2], ['MprotectXToWX', 3], ['MprotectWXToX', 4],
+    // The messages Tracee's parse-arguments prints for them (aliases: names render as the first entry).
+    ['Mmaped region with W+E permissions!', 1], ['Protection changed to Executable!', 2],
+    ['Protection changed from E to W+E!', 3], ['Protection changed from W+E to E!', 4]],
 };
 
 /** socket(2) types; SOCK_NONBLOCK/SOCK_CLOEXEC may be or-ed in. */
@@ -86,7 +89,7 @@ export function parseNamedValue(parser: ArgParser, text: string): number | undef
     if (name === '') continue;
     if (parser === 'openFlags' && name === 'O_RDONLY') continue;
     if (/^-?\d+$/.test(name)) { value |= Number(name); continue; }
-    const hit = table.values.find(([n]) => n === name);
+    const hit = table.values.find(([n]) => n.toUpperCase() === name);
     if (!hit) return undefined;
     value = table.kind === 'enum' ? hit[1] : value | hit[1];
   }

@@ -46,4 +46,6 @@ test('socket types render as Tracee does: the type, then its flags', () => {
   assert.equal(renderNamedValue('socketType', 3), 'SOCK_RAW');
   assert.equal(parseNamedValue('socketType', 'SOCK_DGRAM|SOCK_NONBLOCK'), 2 | 0o4000);
   assert.equal(renderNamedValue('memProtAlert', 4), 'MprotectWXToX');
+  assert.equal(parseNamedValue('memProtAlert', 'MprotectWXToX'), 4);
+  assert.equal(parseNamedValue('memProtAlert', 'Protection changed from W+E to E!'), 4);
 });
