@@ -14,6 +14,48 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 }
 
+/** Collects repeatable flags as given: `--scope` and `--events` split commas themselves (values vs names). */
+export function collectRaw(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export type OutputFormatName = 'table' | 'json';
+
+export interface OutputOptions {
+  format: OutputFormatName;
+  /** option:parse-arguments: flags, requests and modes as names. */
+  parseArguments: boolean;
+  /** option:exec-env: record the environment of executions. */
+  execEnv: boolean;
+}
+
+const OUTPUT_HELP = 'table, json, format:table, format:json, option:parse-arguments, option:exec-env';
+
+/** Parses tracee's repeatable `-o/--output` (`json`, `format:json`, `option:parse-arguments`, ...). */
+export function parseOutputOptions(values: readonly string[]): OutputOptions {
+  const out: OutputOptions = { format: 'table', parseArguments: false, execEnv: false };
+  let format: string | undefined;
+  for (const raw of values) {
+    const value = raw.trim();
+    const [key, ...rest] = value.split(':');
+    const arg = rest.join(':');
+    if (rest.length === 0 || key === 'format') {
+      const f = rest.length === 0 ? key : arg;
+      if (f !== 'table' && f !== 'json') throw new InvalidArgumentError(`--output ${value}: unknown format "${f}" (allowed: ${OUTPUT_HELP})`);
+      if (format !== undefined && format !== f) throw new InvalidArgumentError(`--output ${value}: the format is already ${format}; give one format`);
+      format = f;
+    } else if (key === 'option') {
+      if (arg === 'parse-arguments') out.parseArguments = true;
+      else if (arg === 'exec-env') out.execEnv = true;
+      else throw new InvalidArgumentError(`--output ${value}: unknown option "${arg}" (allowed: option:parse-arguments, option:exec-env)`);
+    } else {
+      throw new InvalidArgumentError(`--output ${value}: expected a format or option:NAME (allowed: ${OUTPUT_HELP})`);
+    }
+  }
+  if (format === 'json' || format === 'table') out.format = format;
+  return out;
+}
+
 export interface InputTracee {
   file: string;
   format: 'json';

@@ -1,26 +1,42 @@
 /**
- * `tracee`: live capture with eBPF, detection with the signature bundles of
- * `--rules-dir`, findings to stdout. Composes the stages
- * capture → engine → output; the CLI itself only parses and validates.
+ * `tracee`: live capture with eBPF, policies (`-p`, or `-s` + `-e`), the
+ * process tree, detection with the signature bundles of `--rules-dir`, and
+ * events and findings to stdout. The CLI parses and validates everything
+ * (a bad policy exits 2 before capture starts), then composes the stages:
+ *
+ *   capture (kernel scope) → process tree → policy filter → print events
+ *                                                        → engine → print findings
  */
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { ContainerTable } from '../events/containers.ts';
-import { eventByName } from '../events/catalogue.ts';
 import { Engine } from '../engine/engine.ts';
 import { loadRulesDir } from '../engine/load.ts';
-import { createPrinter, parseOutputFormat } from '../output/printer.ts';
-import { collect, DEFAULT_RULES_DIR, PACKAGE_ROOT } from './options.ts';
-import { eventTable, signatureTable } from './list.ts';
+import type { Bundle } from '../engine/bundle.ts';
+import type { Finding } from '../engine/finding.ts';
+import { createEventPrinter } from '../output/event-printer.ts';
+import { EventNames, type SignatureEvent } from '../policy/event-names.ts';
+import { loadPolicies } from '../policy/load.ts';
+import { compilePolicies } from '../policy/plan.ts';
+import { PolicyFilter } from '../policy/filter-stage.ts';
+import { splitKernelScope } from '../policy/kernel-split.ts';
+import type { Policy } from '../policy/model.ts';
+import { eventById } from '../events/catalogue.ts';
+import { PROCESS_TREE_EVENTS, ProcessTree } from '../enrich/process-tree.ts';
+import { bootTimeNs, mountNamespaceOf } from '../enrich/proc-scan.ts';
+import { collect, collectRaw, DEFAULT_RULES_DIR, PACKAGE_ROOT, parseOutputOptions } from './options.ts';
+import { eventTable, signatureEventTable, signatureTable, type EventAvailability } from './list.ts';
 import { runMain } from './run-main.ts';
 import { InvalidArgumentError } from '../errors.ts';
 
 interface TraceeOptions {
   rulesDir: string;
   rules: string[];
-  output: string;
+  output: string[];
   buffers: string;
   events: string[];
+  scope: string[];
+  policy: string[];
 }
 
 const BPF_OBJECT = join(PACKAGE_ROOT, 'bpf', 'build', 'tracee.bpf.o');
@@ -30,15 +46,23 @@ const program = new Command('tracee')
   .description('Runtime security: capture kernel events with eBPF and detect threats with WebAssembly signatures')
   .enablePositionalOptions()
   .option('--rules-dir <dir>', 'directory of signature bundles (.wasm)', DEFAULT_RULES_DIR)
-  .option('--rules <ID|eventName>', 'select signatures by ID or event name (repeatable, comma-separated)', collect, [])
-  .option('-e, --events <name>', 'also capture these events (beyond what the signatures need)', collect, [])
-  .option('-o, --output <format>', 'findings output: table or json', 'table')
+  .option('--rules <ID|eventName>', 'load only these signatures, by ID or event name (repeatable, comma-separated)', collect, [])
+  .option('-p, --policy <file|dir>', 'policy file, or directory of policy files (YAML, up to 64 policies; repeatable)', collectRaw, [])
+  .option('-s, --scope <expr>', 'scope: uid, pid, comm, executable, container[=new|started|ID], not-container, mntns, pidns, tree, uts, follow; e.g. comm=bash (repeatable)', collectRaw, [])
+  .option('-e, --events <expr>', 'events to print: names, -name, sets (fs, proc, net, ...), name.data.ARG=V, name.retval>0, name.scope.FIELD=V (repeatable)', collectRaw, [])
+  .option('-o, --output <format|option>', 'table (default) or json; option:parse-arguments, option:exec-env (repeatable)', collect, [])
   .option('-b, --buffers <pages>', 'ring buffer size in 4 KiB pages (a power of two)', '4096')
   .action((opts: TraceeOptions) => runMain('tracee', () => run(opts)));
 
 program.command('list')
-  .description('list the events tracee-ts can capture, with their arguments')
-  .action(() => { process.stdout.write(eventTable()); });
+  .description('list the events tracee-ts can capture, with their arguments and availability, and the signature events')
+  .option('--rules-dir <dir>', 'directory of signature bundles (.wasm)', DEFAULT_RULES_DIR)
+  .action((opts: { rulesDir: string }) => runMain('tracee', async () => {
+    process.stdout.write(eventTable(await eventAvailability()));
+    const { bundles } = await loadRulesDir(opts.rulesDir).catch(() => ({ bundles: [] as Bundle[] }));
+    if (bundles.length) process.stdout.write('\nSignature events:\n' + signatureEventTable(bundles));
+    return 0;
+  }));
 
 program.command('list-signatures')
   .description('list the signatures in --rules-dir')
@@ -56,27 +80,89 @@ function ringBufferBytes(pages: string): number {
   return n * PAGE;
 }
 
-async function run(opts: TraceeOptions): Promise<number> {
-  const format = parseOutputFormat(opts.output);
-  const bufferBytes = ringBufferBytes(opts.buffers);
-  const extra = opts.events.map((name) => {
-    const def = eventByName(name);
-    if (!def) throw new InvalidArgumentError(`--events ${name}: unknown event (see "tracee list")`);
-    return def.id;
-  });
-  const { bundles, errors } = await loadRulesDir(opts.rulesDir, { rules: opts.rules });
-  for (const err of errors) console.error(`tracee: ${err.message}`);
-  if (bundles.length === 0) console.error(`tracee: warning: no signatures loaded from ${opts.rulesDir}`);
-  const containers = new ContainerTable();
-  const engine = new Engine(bundles, (m) => console.error(`tracee: ${m}`));
-  const eventIds = [...new Set([...(engine.selectedEventIds() ?? []), ...extra])];
+function signatureEvents(bundles: readonly Bundle[]): SignatureEvent[] {
+  return bundles.map((b) => ({ id: b.metadata.id, eventName: b.metadata.eventName, selectedEvents: b.metadata.selectedEvents.map((s) => s.name) }));
+}
 
-  const { KernelCapture, probeKernel } = await import('../capture/addon.ts');
+async function run(opts: TraceeOptions): Promise<number> {
+  // Parse and validate everything before anything starts.
+  const output = parseOutputOptions(opts.output);
+  const bufferBytes = ringBufferBytes(opts.buffers);
+  const loaded = await loadRulesDir(opts.rulesDir, { rules: opts.rules });
+  for (const err of loaded.errors) console.error(`tracee: ${err.message}`);
+  const names = new EventNames(signatureEvents(loaded.bundles));
+  const policies = loadPolicies({ policyPaths: opts.policy, scope: opts.scope, events: opts.events }, names);
+  const plan = compilePolicies(policies, names);
+  const bundles = loaded.bundles.filter((b) => plan.signatures.has(b.metadata.eventName));
+  if (loaded.bundles.length === 0 && opts.policy.length === 0 && opts.events.length === 0) {
+    console.error(`tracee: warning: no signatures loaded from ${opts.rulesDir}`);
+  }
+
+  const containers = new ContainerTable();
+  const processes = new ProcessTree({ procRoot: '/proc' });
+  processes.scan();
+  const engine = new Engine(bundles, (m) => console.error(`tracee: ${m}`));
+
+  // The kernel applies the scopes it can express; the policy filter applies the rest and the rule filters.
+  const { KernelCapture, probeKernel, unavailableEvents } = await import('../capture/addon.ts');
+  const { compileKernelScope, KernelScopeError } = await import('../capture/kernel-scope.ts');
   for (const missing of probeKernel()) console.error(`tracee: kernel: ${missing}`);
-  const capture = KernelCapture.open({ objectPath: BPF_OBJECT, eventIds, ringBufferBytes: bufferBytes, ignorePid: process.pid });
-  const output = createPrinter(format, (t) => process.stdout.write(t), { containers });
-  capture.start((batch) => output.print(engine.process(batch)));
-  console.error(`tracee: capturing ${eventIds.length} events for ${bundles.length} signatures (Ctrl-C to stop)`);
+  const unavailable = unavailableEvents();
+  const skipped = plan.eventIds.filter((id) => unavailable.has(id));
+  if (skipped.length) console.error(`tracee: not captured on this kernel (see the kernel: lines): ${skipped.map((id) => eventById(id)!.name).join(', ')}`);
+  const kernelProblem = (p: Policy) => {
+    try {
+      compileKernelScope([p], [[]], { containers: [] });
+      return undefined;
+    } catch (err) {
+      if (err instanceof KernelScopeError) return err.message;
+      throw err;
+    }
+  };
+  const split = splitKernelScope(plan, PROCESS_TREE_EVENTS, kernelProblem, new Set(unavailable.keys()));
+  for (const u of split.userScoped) console.error(`tracee: policy "${u.policy}": scope applied in user space (${u.reason})`);
+  if (!split.treeEvents) console.error('tracee: warning: 64 policies leave no room for the process tree\'s events; it sees only the forks, execs and exits the policies select');
+  const scope = compileKernelScope(split.policies, split.eventsByPolicy);
+  const filter = new PolicyFilter(plan, { containers, processes, hostMountNs: mountNamespaceOf(1), startTimeNs: bootTimeNs(), kernelScope: split.kernelScoped });
+  const printer = createEventPrinter(output.format, (t) => process.stdout.write(t),
+    { containers, processes, parseArguments: output.parseArguments }, { events: plan.printsEvents },
+    (err) => { capture.countDecodeFailures(1); console.error(`tracee: cannot print an event: ${err.message}`); });
+
+  const eventIds = split.eventIds;
+  const capture = KernelCapture.open({ objectPath: BPF_OBJECT, eventIds, ringBufferBytes: bufferBytes, ignorePid: process.pid, scope, execEnv: output.execEnv });
+  let printed = 0;
+  let reported = 0;
+  let badBatches = 0;
+  const printItems: Array<readonly [number, string[]]> = [];
+  capture.start((batch) => {
+    let kept: Uint8Array | undefined;
+    try {
+      processes.update(batch);
+      const malformed = filter.stats.malformed;
+      kept = filter.process(batch);
+      if (filter.stats.malformed !== malformed) capture.countDecodeFailures(filter.stats.malformed - malformed);
+    } catch (err) {
+      badBatches++;
+      capture.countDecodeFailures(1);
+      console.error(`tracee: dropped a batch: ${(err as Error).message}`);
+      return;
+    }
+    if (!kept) return;
+    printItems.length = 0;
+    filter.forEachPrinted((offset, names) => printItems.push([offset, names]));
+    printer.printEvents(kept, printItems);
+    printed += printItems.length;
+    const findings = engine.process(kept);
+    if (findings.length === 0) return;
+    const report: Array<readonly [Finding, string[]]> = [];
+    for (const f of findings) {
+      const policyNames = filter.findingPolicies(f);
+      if (policyNames.length) report.push([f, policyNames]);
+    }
+    reported += report.length;
+    printer.printFindings(report);
+  });
+  console.error(`tracee: capturing ${eventIds.length} events for ${policies.length} ${policies.length === 1 ? 'policy' : 'policies'} and ${bundles.length} signatures (Ctrl-C to stop)`);
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -85,8 +171,26 @@ async function run(opts: TraceeOptions): Promise<number> {
   });
   capture.stop();
   const s = capture.stats();
-  console.error(`tracee: ${s.eventsReceived} events, ${engine.stats.findings} detections, lost: ${s.lostRingBuffer} (ring buffer full), ${s.lostQueueFull} (addon queue full), ${engine.stats.bundleErrors} signature errors`);
+  const f = filter.stats;
+  console.error(`tracee: ${s.eventsReceived} events, ${engine.stats.findings} detections, lost: ${s.lostRingBuffer} (ring buffer full), ${s.lostQueueFull} (addon queue full), ${s.decodeFailures} (decode failure), ${engine.stats.bundleErrors} signature errors`);
+  console.error(`tracee: policies: ${f.passed} events kept, ${f.filtered} filtered, ${f.internal} process-tree only; ${printed} events and ${reported} detections printed; ${badBatches} bad batches; process tree: ${processes.size} processes`);
   return 0;
+}
+
+/**
+ * Which events this kernel cannot capture, with the reason (the capture
+ * addon's probes); unknown when the addon cannot load (not built, or no root).
+ */
+async function eventAvailability(): Promise<EventAvailability> {
+  try {
+    const { unavailableEvents } = await import('../capture/addon.ts');
+    const unavailable = new Map<string, string>();
+    for (const [id, reason] of unavailableEvents()) unavailable.set(eventById(id)?.name ?? String(id), reason);
+    return { known: true, unavailable };
+  } catch (err) {
+    console.error(`tracee: cannot tell which events this kernel supports: ${(err as Error).message}`);
+    return { known: false, unavailable: new Map() };
+  }
 }
 
 program.parseAsync().catch((err) => { console.error(`tracee: ${err.message}`); process.exit(2); });

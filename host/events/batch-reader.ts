@@ -63,6 +63,14 @@ export interface DecodeOptions {
   containers?: ContainerTable;
   /** Render flags and requests as names, like Tracee's parse-arguments. */
   parseArguments?: boolean;
+  /** The process tree (host/enrich/process-tree.ts): executable paths, and prev_comm when the record lacks it. */
+  processes?: ProcessLookup;
+}
+
+/** What decoding asks the process tree; times are record timestamps (before clockOffsetNs). */
+export interface ProcessLookup {
+  executableAt(hostPid: number, timeNs: bigint): string | undefined;
+  prevCommAt(hostPid: number, timeNs: bigint): string | undefined;
 }
 
 const utf8 = new TextDecoder('utf-8');
@@ -78,6 +86,12 @@ export function decodeEvent(batch: Uint8Array, offset: number, header: BatchHead
   const syscallId = v.getInt32(offset + CTX.syscall, true);
   const args = def ? decodeArgs(batch, offset, def.args, options) : [];
   const returnValue = v.getBigInt64(offset + CTX.returnValue, true);
+  const processes = options.processes;
+  const hostPid = u32('hostProcessId');
+  if (processes && def?.name === 'sched_process_exec' && !args.some((a) => a.name === 'prev_comm')) {
+    const prevComm = processes.prevCommAt(hostPid, u64('timestamp'));
+    if (prevComm !== undefined) insertArg(args, def.args, { name: 'prev_comm', type: 'string', value: prevComm });
+  }
   return {
     timestamp: u64('timestamp') + header.clockOffsetNs,
     threadStartTime: u64('threadStartTime') === 0n ? 0n : u64('threadStartTime') + header.clockOffsetNs,
@@ -93,7 +107,7 @@ export function decodeEvent(batch: Uint8Array, offset: number, header: BatchHead
     mountNamespace: u32('mountNamespace'),
     pidNamespace: u32('pidNamespace'),
     processName: cString(batch, offset + CTX.processName, MAX_PROCESS_NAME),
-    executable: { path: '' },
+    executable: { path: processes?.executableAt(hostPid, u64('timestamp')) ?? '' },
     hostName: cString(batch, offset + CTX.hostName, MAX_PROCESS_NAME),
     containerId: container?.id ?? '',
     container: container ? { id: container.id, name: container.name, image: container.image, imageDigest: container.imageDigest } : {},
@@ -111,6 +125,13 @@ export function decodeEvent(batch: Uint8Array, offset: number, header: BatchHead
     parentEntityId: u32('parentEntityId'),
     args,
   };
+}
+
+/** Inserts a fallback argument at its catalogue position among the decoded ones. */
+function insertArg(args: EventArg[], defs: readonly ArgDef[], arg: EventArg): void {
+  const rank = (name: string) => defs.findIndex((d) => d.name === name);
+  const at = args.findIndex((a) => rank(a.name) > rank(arg.name));
+  args.splice(at < 0 ? args.length : at, 0, arg);
 }
 
 function cString(batch: Uint8Array, at: number, max: number): string {
