@@ -27,9 +27,11 @@ export interface OutputOptions {
   parseArguments: boolean;
   /** option:exec-env: record the environment of executions. */
   execEnv: boolean;
+  /** gotemplate=FILE: detections rendered with this Go template (events still print as JSON). */
+  template?: string;
 }
 
-const OUTPUT_HELP = 'table, json, format:table, format:json, option:parse-arguments, option:exec-env';
+const OUTPUT_HELP = 'table, json, gotemplate=FILE, format:table, format:json, option:parse-arguments, option:exec-env';
 
 /** Parses tracee's repeatable `-o/--output` (`json`, `format:json`, `option:parse-arguments`, ...). */
 export function parseOutputOptions(values: readonly string[]): OutputOptions {
@@ -39,7 +41,11 @@ export function parseOutputOptions(values: readonly string[]): OutputOptions {
     const value = raw.trim();
     const [key, ...rest] = value.split(':');
     const arg = rest.join(':');
-    if (rest.length === 0 || key === 'format') {
+    const template = /^(?:format:)?gotemplate=(.+)$/.exec(value);
+    if (template) {
+      out.template = template[1];
+      if (format === undefined) format = 'json';
+    } else if (rest.length === 0 || key === 'format') {
       const f = rest.length === 0 ? key : arg;
       if (f !== 'table' && f !== 'json') throw new InvalidArgumentError(`--output ${value}: unknown format "${f}" (allowed: ${OUTPUT_HELP})`);
       if (format !== undefined && format !== f) throw new InvalidArgumentError(`--output ${value}: the format is already ${format}; give one format`);

@@ -24,8 +24,12 @@ import { collect, DEFAULT_RULES_DIR, INPUT_TRACEE_HELP, parseInputTracee } from 
 import { selectedEventList, signatureTable } from './list.ts';
 import { runMain } from './run-main.ts';
 import { InvalidArgumentError } from '../errors.ts';
+import { addIntegrationOptions, closeWebhook, createWebhook, startMetrics, templatePrinter, trustedKeys, type IntegrationFlags } from './integrations.ts';
+import { generateKeys, loadPrivateKey, signBundle } from '../engine/signing.ts';
+import { readFile, writeFile } from 'node:fs/promises';
 
-interface RulesOptions {
+interface RulesOptions extends IntegrationFlags {
+  outputTemplate?: string;
   rulesDir: string;
   rules: string[];
   list?: boolean;
@@ -43,7 +47,30 @@ const program = new Command('tracee-rules')
   .option('--list-events', 'print the events the loaded signatures need and exit')
   .option('--input-tracee <key:value>', 'input: file:PATH (or file:stdin) and format:json; "help" for details', collect, [])
   .option('-o, --output <format>', 'findings output: table, json (tracee-rules rawjson) or event (detections as unified Tracee events)', 'table')
+  .option('--output-template <file>', 'render each finding with this Go template instead (see templates/)');
+addIntegrationOptions(program, ':4466')
   .action((opts: RulesOptions) => runMain('tracee-rules', () => run(opts)));
+
+program.command('keygen')
+  .description('write an Ed25519 key pair for signing bundles: PREFIX.key (private) and PREFIX.pub')
+  .requiredOption('-o, --out <prefix>', 'path prefix of the key files')
+  .action((opts: { out: string }) => runMain('tracee-rules', async () => {
+    console.error(`tracee-rules: key ${generateKeys(opts.out)}: wrote ${opts.out}.key and ${opts.out}.pub`);
+    return 0;
+  }));
+
+program.command('sign')
+  .description('sign bundles in place with an Ed25519 private key')
+  .argument('<bundle...>', 'bundles (.wasm) to sign')
+  .requiredOption('--key <file>', 'private key written by keygen (PREFIX.key)')
+  .action((files: string[], opts: { key: string }) => runMain('tracee-rules', async () => {
+    const key = loadPrivateKey(opts.key);
+    for (const file of files) {
+      await writeFile(file, signBundle(await readFile(file), key));
+      console.error(`tracee-rules: signed ${file}`);
+    }
+    return 0;
+  }));
 
 program.command('build')
   .description('compile AssemblyScript signatures into one .wasm bundle each')
@@ -53,7 +80,7 @@ program.command('build')
   .action((src: string, opts: { out: string; ifChanged?: boolean }) => runMain('tracee-rules', () => build(src, opts.out, opts.ifChanged)));
 
 async function run(opts: RulesOptions): Promise<number> {
-  const { bundles, errors, disabled } = await loadRulesDir(opts.rulesDir, { rules: opts.rules });
+  const { bundles, errors, disabled } = await loadRulesDir(opts.rulesDir, { rules: opts.rules, trustedKeys: trustedKeys(opts, 'tracee-rules') });
   for (const err of errors) console.error(`tracee-rules: ${err.message}`);
   if (opts.list) { process.stdout.write(await signatureList(bundles, disabled)); return 0; }
   if (opts.listEvents) { process.stdout.write(selectedEventList(bundles)); return 0; }
@@ -67,12 +94,29 @@ async function run(opts: RulesOptions): Promise<number> {
   const containers = new ContainerTable();
   for (const b of bundles) b.containers = containers;
   const engine = new Engine(bundles, (m) => console.error(`tracee-rules: ${m}`));
-  const printer = findingsPrinter(opts.output, (t) => process.stdout.write(t), { containers });
+  const write = (t: string) => process.stdout.write(t);
+  const print = opts.outputTemplate ? templatePrinter(opts.outputTemplate, { containers }, write, 'tracee-rules')
+    : findingsPrinter(opts.output, write, { containers }).print.bind(undefined);
+  const webhook = createWebhook(opts, { containers }, 'tracee-rules');
+  let running = true;
+  let malformed = 0;
+  const metrics = await startMetrics(opts, {
+    engine: () => ({ stats: engine.stats, bundles: engine.bundles() }),
+    decodeErrors: () => malformed,
+    webhook: webhook && (() => webhook.stats),
+  }, () => running);
   const stats = await replay(openInput(input.file), input.file, {
     containers,
-    onBatch: (batch) => printer.print(engine.process(batch)),
-    onError: (m) => console.error(`tracee-rules: ${m}`),
+    onBatch: (batch) => {
+      const findings = engine.process(batch);
+      print(findings);
+      for (const f of findings) webhook?.enqueue(f);
+    },
+    onError: (m) => { malformed++; console.error(`tracee-rules: ${m}`); },
   });
+  running = false;
+  await closeWebhook(webhook, 'tracee-rules');
+  metrics?.close();
   console.error(`tracee-rules: ${stats.events} events, ${engine.stats.findings} detections, ${stats.malformed} malformed lines skipped, ${engine.stats.bundleErrors} signature errors`);
   return errors.length || engine.stats.bundleErrors ? 1 : 0;
 }

@@ -28,8 +28,13 @@ import { collect, collectRaw, DEFAULT_RULES_DIR, PACKAGE_ROOT, parseOutputOption
 import { eventTable, signatureEventTable, signatureTable, type EventAvailability } from './list.ts';
 import { runMain } from './run-main.ts';
 import { InvalidArgumentError } from '../errors.ts';
+import { addIntegrationOptions, closeWebhook, createWebhook, startMetrics, templatePrinter, trustedKeys, type IntegrationFlags } from './integrations.ts';
+import { ContainerEnricher, containerConfig } from '../enrich/containers/index.ts';
 
-interface TraceeOptions {
+interface TraceeOptions extends IntegrationFlags {
+  containers?: boolean;
+  enrichment: string[];
+  cri: string[];
   rulesDir: string;
   rules: string[];
   output: string[];
@@ -52,6 +57,10 @@ const program = new Command('tracee')
   .option('-e, --events <expr>', 'events to print: names, -name, sets (fs, proc, net, ...), name.data.ARG=V, name.retval>0, name.scope.FIELD=V (repeatable)', collectRaw, [])
   .option('-o, --output <format|option>', 'table (default) or json; option:parse-arguments, option:exec-env (repeatable)', collect, [])
   .option('-b, --buffers <pages>', 'ring buffer size in 4 KiB pages (a power of two)', '4096')
+  .option('--containers', 'enrich events with container and Kubernetes metadata (also CONTAINERS_ENRICHMENT=1)')
+  .option('-E, --enrichment <option>', 'container, container.<docker|containerd|crio|podman>.socket=PATH, container.cgroupfs.path=PATH (repeatable)', collect, [])
+  .option('--cri <runtime:socket>', 'container runtime socket, e.g. containerd:/run/containerd/containerd.sock (repeatable)', collect, []);
+addIntegrationOptions(program, ':3366')
   .action((opts: TraceeOptions) => runMain('tracee', () => run(opts)));
 
 program.command('list')
@@ -88,7 +97,8 @@ async function run(opts: TraceeOptions): Promise<number> {
   // Parse and validate everything before anything starts.
   const output = parseOutputOptions(opts.output);
   const bufferBytes = ringBufferBytes(opts.buffers);
-  const loaded = await loadRulesDir(opts.rulesDir, { rules: opts.rules });
+  const containerOptions = containerConfig({ containers: opts.containers, enrichment: opts.enrichment, cri: opts.cri });
+  const loaded = await loadRulesDir(opts.rulesDir, { rules: opts.rules, trustedKeys: trustedKeys(opts, 'tracee') });
   for (const err of loaded.errors) console.error(`tracee: ${err.message}`);
   const names = new EventNames(signatureEvents(loaded.bundles));
   const policies = loadPolicies({ policyPaths: opts.policy, scope: opts.scope, events: opts.events }, names);
@@ -99,6 +109,13 @@ async function run(opts: TraceeOptions): Promise<number> {
   }
 
   const containers = new ContainerTable();
+  for (const b of bundles) b.containers = containers;
+  const decodeOptions = { containers, parseArguments: output.parseArguments };
+  const webhook = createWebhook(opts, decodeOptions, 'tracee');
+  const printTemplate = output.template ? templatePrinter(output.template, decodeOptions, (t) => process.stdout.write(t), 'tracee') : undefined;
+  const enricher = containerOptions.enabled
+    ? new ContainerEnricher({ table: containers, sockets: containerOptions.sockets, cgroupfsPath: containerOptions.cgroupfsPath, log: (line) => console.error(`tracee: ${line}`) })
+    : undefined;
   const processes = new ProcessTree({ procRoot: '/proc' });
   processes.scan();
   const engine = new Engine(bundles, (m) => console.error(`tracee: ${m}`));
@@ -119,7 +136,9 @@ async function run(opts: TraceeOptions): Promise<number> {
       throw err;
     }
   };
-  const split = splitKernelScope(plan, PROCESS_TREE_EVENTS, kernelProblem, new Set(unavailable.keys()));
+  // Events the host's own stages need (process tree, container cgroups) ride on an internal policy bit.
+  const internalEvents = [...PROCESS_TREE_EVENTS, ...(enricher ? ContainerEnricher.eventIds : [])];
+  const split = splitKernelScope(plan, internalEvents, kernelProblem, new Set(unavailable.keys()));
   for (const u of split.userScoped) console.error(`tracee: policy "${u.policy}": scope applied in user space (${u.reason})`);
   if (!split.treeEvents) console.error('tracee: warning: 64 policies leave no room for the process tree\'s events; it sees only the forks, execs and exits the policies select');
   const scope = compileKernelScope(split.policies, split.eventsByPolicy);
@@ -134,7 +153,17 @@ async function run(opts: TraceeOptions): Promise<number> {
   let reported = 0;
   let badBatches = 0;
   const printItems: Array<readonly [number, string[]]> = [];
-  capture.start((batch) => {
+  await enricher?.start();
+  let running = true;
+  const metrics = await startMetrics(opts, {
+    capture: () => capture.stats(),
+    filtered: () => filter.stats.filtered,
+    engine: () => ({ stats: engine.stats, bundles: engine.bundles() }),
+    decodeErrors: () => capture.stats().decodeFailures,
+    webhook: webhook && (() => webhook.stats),
+    enrichmentErrors: enricher && (() => enricher.stats.errors),
+  }, () => running);
+  const onBatch = (batch: Uint8Array) => {
     let kept: Uint8Array | undefined;
     try {
       processes.update(batch);
@@ -160,8 +189,11 @@ async function run(opts: TraceeOptions): Promise<number> {
       if (policyNames.length) report.push([f, policyNames]);
     }
     reported += report.length;
-    printer.printFindings(report);
-  });
+    if (printTemplate) printTemplate(report.map(([f]) => f));
+    else printer.printFindings(report);
+    for (const [f] of report) webhook?.enqueue(f);
+  };
+  capture.start(enricher ? enricher.stage(onBatch) : onBatch);
   console.error(`tracee: capturing ${eventIds.length} events for ${policies.length} ${policies.length === 1 ? 'policy' : 'policies'} and ${bundles.length} signatures (Ctrl-C to stop)`);
 
   await new Promise<void>((resolve) => {
@@ -169,7 +201,11 @@ async function run(opts: TraceeOptions): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  running = false;
   capture.stop();
+  await enricher?.close();
+  await closeWebhook(webhook, 'tracee');
+  metrics?.close();
   const s = capture.stats();
   const f = filter.stats;
   console.error(`tracee: ${s.eventsReceived} events, ${engine.stats.findings} detections, lost: ${s.lostRingBuffer} (ring buffer full), ${s.lostQueueFull} (addon queue full), ${s.decodeFailures} (decode failure), ${engine.stats.bundleErrors} signature errors`);
