@@ -1,10 +1,14 @@
 // N-API surface of the capture addon (the typed wrapper is host/capture/addon.ts):
 //
-//   new Capture(options)   open + configure + load + attach (throws with code/step/errno)
+//   new Capture(options)   open + configure + load + attach + apply scope (throws with code/step/errno)
 //   capture.start(onBatch) start the poll thread; onBatch(Buffer) gets whole batches
-//   capture.stats()        {eventsReceived, batchesDelivered, lostRingBuffer, lostQueueFull}
+//   capture.applyScope(s)  replace the policy/scope maps at run time
+//   capture.stats()        {eventsReceived, batchesDelivered, lostRingBuffer, lostQueueFull,
+//                           lostRingBufferByCpu, lostRingBufferByEvent, truncated, noTaskStorage,
+//                           kernelMissedRuns}
 //   capture.stop()         detach, destroy, join; idempotent
-//   probeKernel()          [{feature, ok, detail}]
+//   probeKernel()          [{feature, ok, detail, events, degrades}]
+//   scopeConfigSize        sizeof(struct tr_scope_cfg), checked by the host
 //
 // Batches cross to the JS thread through one ThreadSafeFunction with a
 // bounded queue; a batch that finds the queue full is dropped and counted,
@@ -13,12 +17,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <cerrno>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <linux/types.h>
+
+#include "../bpf/common/config.h"
 #include "batcher.h"
 #include "loader.h"
 #include "probe.h"
@@ -60,7 +68,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Capture",
                        {InstanceMethod<&Capture::Start>("start"), InstanceMethod<&Capture::Stats>("stats"),
-                        InstanceMethod<&Capture::Stop>("stop"), InstanceMethod<&Capture::Programs>("programs")});
+                        InstanceMethod<&Capture::Stop>("stop"), InstanceMethod<&Capture::Programs>("programs"),
+                        InstanceMethod<&Capture::ApplyScopeJs>("applyScope")});
   }
 
   explicit Capture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Capture>(info) {
@@ -86,6 +95,16 @@ class Capture : public Napi::ObjectWrap<Capture> {
       ThrowInvalid(env, "option ringBufferBytes must be a power of two (and at least a page), got " +
                             std::to_string(load.ring_buffer_bytes));
     load.ignore_tgid = IntOption(o, "ignorePid", 0, 0, 0x7fffffff);
+    load.exec_env = o.Get("execEnv").ToBoolean();
+    if (o.Get("scope").IsObject()) {
+      load.scope = ParseScope(env, o.Get("scope").As<Napi::Object>());
+    } else {
+      // One policy (bit 0) with no scope filter, wanting every event.
+      load.scope.config.assign(sizeof(struct tr_scope_cfg), 0);
+      uint64_t one = 1;
+      memcpy(load.scope.config.data(), &one, sizeof one);
+      for (uint32_t id : load.event_ids) load.scope.event_policies.emplace_back(id, 1);
+    }
     batch_bytes_ = IntOption(o, "batchBytes", 256u << 10, 4096, 64u << 20);
     flush_ms_ = IntOption(o, "flushMs", 10, 1, 10000);
     queue_batches_ = IntOption(o, "queueBatches", 64, 1, 1u << 16);
@@ -141,18 +160,81 @@ class Capture : public Napi::ObjectWrap<Capture> {
     return env.Undefined();
   }
 
+  static uint64_t Big(Napi::Value v, const char* what) {
+    bool lossless = true;
+    if (v.IsBigInt()) return v.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (v.IsNumber()) return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value());
+    ThrowInvalid(v.Env(), std::string("scope: ") + what + " must be a bigint or a number");
+  }
+
+  // The image host/capture/kernel-scope.ts compiles (KernelScopeImage).
+  static ScopeImage ParseScope(Napi::Env env, Napi::Object o) {
+    ScopeImage s;
+    Napi::Value config = o.Get("config");
+    if (!config.IsTypedArray()) ThrowInvalid(env, "scope.config must be a Uint8Array");
+    Napi::Uint8Array bytes = config.As<Napi::Uint8Array>();
+    s.config.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+    if (!o.Get("eventPolicies").IsArray() || !o.Get("values").IsArray())
+      ThrowInvalid(env, "scope.eventPolicies and scope.values must be arrays");
+    Napi::Array evs = o.Get("eventPolicies").As<Napi::Array>();
+    for (uint32_t i = 0; i < evs.Length(); i++) {
+      Napi::Array pair = evs.Get(i).As<Napi::Array>();
+      s.event_policies.emplace_back(static_cast<uint32_t>(pair.Get(0u).As<Napi::Number>().Uint32Value()),
+                                    Big(pair.Get(1u), "event policies"));
+    }
+    Napi::Array vals = o.Get("values").As<Napi::Array>();
+    for (uint32_t i = 0; i < vals.Length(); i++) {
+      Napi::Object v = vals.Get(i).As<Napi::Object>();
+      ScopeValue sv{};
+      sv.field = v.Get("field").As<Napi::Number>().Uint32Value();
+      Napi::Value value = v.Get("value");
+      sv.is_text = value.IsString();
+      if (sv.is_text) sv.text = value.As<Napi::String>().Utf8Value();
+      else sv.value = Big(value, "value");
+      sv.eq = Big(v.Get("eq"), "eq");
+      sv.ne = Big(v.Get("ne"), "ne");
+      sv.flags = v.Get("flags").IsUndefined() ? 0 : Big(v.Get("flags"), "flags");
+      s.values.push_back(std::move(sv));
+    }
+    return s;
+  }
+
+  Napi::Value ApplyScopeJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (stopped_) throw MakeError(env, Failure::Make("TRC_ERR_STATE", "scope", 0, "capture: applyScope after stop"));
+    if (!info[0].IsObject()) ThrowInvalid(env, "applyScope(image) needs an object");
+    Failure f = loader_.ApplyScope(ParseScope(env, info[0].As<Napi::Object>()));
+    if (f.failed()) throw MakeError(env, f);
+    return env.Undefined();
+  }
+
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (batcher_) {
       received_ = batcher_->received();
       lost_queue_full_ = batcher_->lost_queue_full();
     }
-    if (!stopped_) lost_ring_ = loader_.LostRecords();
+    if (!stopped_) counters_ = loader_.ReadCounters();
+    auto num = [&](uint64_t v) { return Napi::Number::New(env, static_cast<double>(v)); };
     Napi::Object s = Napi::Object::New(env);
-    s.Set("eventsReceived", Napi::Number::New(env, static_cast<double>(received_)));
-    s.Set("batchesDelivered", Napi::Number::New(env, static_cast<double>(delivered_->batches.load())));
-    s.Set("lostRingBuffer", Napi::Number::New(env, static_cast<double>(lost_ring_)));
-    s.Set("lostQueueFull", Napi::Number::New(env, static_cast<double>(lost_queue_full_)));
+    s.Set("eventsReceived", num(received_));
+    s.Set("batchesDelivered", num(delivered_->batches.load()));
+    s.Set("lostRingBuffer", num(counters_.lost_total));
+    s.Set("lostQueueFull", num(lost_queue_full_));
+    Napi::Array by_cpu = Napi::Array::New(env, counters_.lost_by_cpu.size());
+    for (size_t i = 0; i < counters_.lost_by_cpu.size(); i++) by_cpu.Set(i, num(counters_.lost_by_cpu[i]));
+    s.Set("lostRingBufferByCpu", by_cpu);
+    Napi::Array by_event = Napi::Array::New(env, counters_.lost_by_event.size());
+    for (size_t i = 0; i < counters_.lost_by_event.size(); i++) {
+      Napi::Array pair = Napi::Array::New(env, 2);
+      pair.Set(0u, num(counters_.lost_by_event[i].first));
+      pair.Set(1u, num(counters_.lost_by_event[i].second));
+      by_event.Set(i, pair);
+    }
+    s.Set("lostRingBufferByEvent", by_event);
+    s.Set("truncated", num(counters_.truncated));
+    s.Set("noTaskStorage", num(counters_.no_storage));
+    s.Set("kernelMissedRuns", num(counters_.recursion_misses));
     return s;
   }
 
@@ -185,10 +267,11 @@ class Capture : public Napi::ObjectWrap<Capture> {
     }
     if (stopped_) return;
     stopped_ = true;
-    lost_ring_ = loader_.LostRecords();
+    counters_ = loader_.ReadCounters();
     // Programs stop firing before the last drain; the ring buffer map stays
     // alive until the object is closed below.
     loader_.Detach();
+    counters_ = loader_.ReadCounters();  // after detach: final
     if (batcher_) {
       batcher_->Stop();
       received_ = batcher_->received();
@@ -212,7 +295,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
   bool stopped_ = false;
   napi_env env_ = nullptr;
   bool cleanup_hook_ = false;
-  uint64_t received_ = 0, lost_queue_full_ = 0, lost_ring_ = 0;
+  uint64_t received_ = 0, lost_queue_full_ = 0;
+  Counters counters_;
 };
 
 Napi::Value ProbeKernelJs(const Napi::CallbackInfo& info) {
@@ -224,6 +308,10 @@ Napi::Value ProbeKernelJs(const Napi::CallbackInfo& info) {
     r.Set("feature", results[i].feature);
     r.Set("ok", results[i].ok);
     r.Set("detail", results[i].detail);
+    Napi::Array events = Napi::Array::New(env, results[i].events.size());
+    for (size_t j = 0; j < results[i].events.size(); j++) events.Set(j, Napi::Number::New(env, results[i].events[j]));
+    r.Set("events", events);
+    r.Set("degrades", results[i].degrades);
     out.Set(i, r);
   }
   return out;
@@ -233,6 +321,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Capture", Capture::Define(env));
   exports.Set("probeKernel", Napi::Function::New(env, ProbeKernelJs, "probeKernel"));
   exports.Set("flatVersion", Napi::Number::New(env, 1));  // docs/abi/flat-encoding.md
+  exports.Set("scopeConfigSize", Napi::Number::New(env, sizeof(struct tr_scope_cfg)));  // bpf/common/config.h
   return exports;
 }
 

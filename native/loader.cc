@@ -6,8 +6,10 @@
 #include <linux/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "../bpf/common/config.h"
 #include "log.h"
@@ -16,6 +18,7 @@
 namespace {
 constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
 constexpr size_t kLogTail = 3000;  // verifier log bytes kept in an error message
+constexpr uint32_t kScMax = 512;   // TR_SC_MAX (bpf/gen/syscall_args.h)
 
 // libbpf has its own error numbers (e.g. 4001: not an ELF object) besides errno.
 std::string Errno(int err) {
@@ -25,9 +28,13 @@ std::string Errno(int err) {
 }
 
 bool Wanted(const ProgramSpec& spec, const std::vector<uint32_t>& ids) {
-  for (uint32_t e : spec.events)
-    for (uint32_t id : ids)
+  if (spec.scope) return true;  // fork/exec keep scope caches: always there (cheap)
+  for (uint32_t id : ids) {
+    if (spec.syscalls != kNoSyscalls && IsSyscallEvent(id) && AtEnter(id) == (spec.syscalls == kAtEnterSyscalls))
+      return true;
+    for (uint32_t e : spec.events)
       if (e == id) return true;
+  }
   return false;
 }
 
@@ -52,6 +59,16 @@ long RodataOffset(const struct btf* btf, const char* var, size_t size) {
       return v->size == size ? static_cast<long>(v->offset) : -1;
   }
   return -1;
+}
+
+int MapFd(struct bpf_object* obj, const char* name) { return bpf_object__find_map_fd_by_name(obj, name); }
+
+std::vector<uint64_t> PerCpu(int fd, uint32_t key) {
+  int cpus = libbpf_num_possible_cpus();
+  if (fd < 0 || cpus <= 0) return {};
+  std::vector<uint64_t> v(cpus);  // per-CPU values are 8-byte slots
+  if (bpf_map_lookup_elem(fd, &key, v.data())) return {};
+  return v;
 }
 }  // namespace
 
@@ -80,6 +97,7 @@ Failure Loader::Open(const LoadOptions& o) {
   Failure f = Configure(o);
   if (!f.failed()) f = Load();
   if (!f.failed()) f = Attach();
+  if (!f.failed()) f = ApplyScope(o.scope);
   if (f.failed()) Close();
   return f;
 }
@@ -92,6 +110,9 @@ Failure Loader::Configure(const LoadOptions& o) {
     return Failure::Make("TRC_ERR_NO_BTF", "configure", errno,
                          std::string("capture: parsing ") + kVmlinuxBtf + ": " + Errno(errno));
   Failure f;
+  std::set<uint32_t> served;
+  std::set<uint32_t> unserved;  // events a required program cannot serve here
+  std::string why;
   for (const ProgramSpec& spec : Programs()) {
     struct bpf_program* prog = bpf_object__find_program_by_name(obj_, spec.name);
     if (!prog) {
@@ -99,11 +120,23 @@ Failure Loader::Configure(const LoadOptions& o) {
                         std::string("capture: program ") + spec.name + " missing from the object (rebuild bpf/)");
       break;
     }
-    bool use = Wanted(spec, o.event_ids) && KernelHas(vmlinux, spec.requires_);
-    bpf_program__set_autoload(prog, use);
+    bool wanted = Wanted(spec, o.event_ids);
+    bool has = KernelHas(vmlinux, spec.requires_);
+    bpf_program__set_autoload(prog, wanted && has);
+    if (wanted && !has && !spec.optional) {
+      for (uint32_t e : spec.events)
+        if (std::find(o.event_ids.begin(), o.event_ids.end(), e) != o.event_ids.end() && !unserved.count(e)) {
+          unserved.insert(e);
+          why += "\n  event " + std::to_string(e) + ": needs " + Missing(spec.requires_);
+        }
+    }
   }
   btf__free(vmlinux);
   if (f.failed()) return f;
+  if (!unserved.empty())
+    return Failure::Make("TRC_ERR_UNAVAILABLE_EVENT", "configure", ENOTSUP,
+                         "capture: events unavailable on this kernel:" + why);
+  loaded_events_ = o.event_ids;
 
   struct bpf_map* ring = bpf_object__find_map_by_name(obj_, "tr_events");
   if (!ring) return Failure::Make("TRC_ERR_OPEN", "configure", ENOENT, "capture: map tr_events missing from the object");
@@ -116,7 +149,7 @@ Failure Loader::Configure(const LoadOptions& o) {
   struct tr_config cfg = {};
   cfg.ignore_tgid = o.ignore_tgid;
   cfg.wakeup_bytes = o.wakeup_bytes;
-  for (uint32_t id : o.event_ids) cfg.enabled[id / 64] |= 1ull << (id % 64);
+  cfg.exec_env = o.exec_env ? 1 : 0;
   struct bpf_map* rodata = nullptr;
   struct bpf_map* m;
   bpf_object__for_each_map(m, obj_) {
@@ -161,6 +194,8 @@ Failure Loader::Attach() {
   struct bpf_program* prog;
   bpf_object__for_each_program(prog, obj_) {
     if (!bpf_program__autoload(prog)) continue;
+    // Global functions (emitters, path and scope helpers) are not programs.
+    if (bpf_program__type(prog) == BPF_PROG_TYPE_UNSPEC) continue;
     trlog::Clear();
     struct bpf_link* link = bpf_program__attach(prog);
     if (!link) {
@@ -173,24 +208,110 @@ Failure Loader::Attach() {
     }
     links_.push_back(link);
     attached_.push_back(bpf_program__name(prog));
+    prog_fds_.push_back(bpf_program__fd(prog));
   }
-  ring_fd_ = bpf_object__find_map_fd_by_name(obj_, "tr_events");
-  lost_fd_ = bpf_object__find_map_fd_by_name(obj_, "tr_lost");
-  if (ring_fd_ < 0 || lost_fd_ < 0)
-    return Failure::Make("TRC_ERR_OPEN", "attach", ENOENT, "capture: maps tr_events/tr_lost missing after load");
+  ring_fd_ = MapFd(obj_, "tr_events");
+  lost_fd_ = MapFd(obj_, "tr_lost");
+  counters_fd_ = MapFd(obj_, "tr_counters");
+  if (ring_fd_ < 0 || lost_fd_ < 0 || counters_fd_ < 0)
+    return Failure::Make("TRC_ERR_OPEN", "attach", ENOENT, "capture: maps tr_events/tr_lost/tr_counters missing after load");
   return Failure::None();
 }
 
-uint64_t Loader::LostRecords() const {
-  if (lost_fd_ < 0) return 0;
+Failure Loader::ApplyScope(const ScopeImage& s) {
+  if (!obj_) return Failure::Make("TRC_ERR_STATE", "scope", EINVAL, "capture: not open");
+  if (s.config.size() != sizeof(struct tr_scope_cfg))
+    return Failure::Make("TRC_ERR_INVALID_ARG", "scope", EINVAL,
+                         "capture: scope config is " + std::to_string(s.config.size()) + " bytes, the kernel's struct tr_scope_cfg " +
+                             std::to_string(sizeof(struct tr_scope_cfg)) + " (rebuild: host and bpf/ disagree)");
+  for (const auto& [id, policies] : s.event_policies) {
+    if (id >= TR_MAX_EVENT_ID)
+      return Failure::Make("TRC_ERR_INVALID_ARG", "scope", EINVAL, "capture: event id " + std::to_string(id) + " out of range");
+    if (policies && std::find(loaded_events_.begin(), loaded_events_.end(), id) == loaded_events_.end())
+      return Failure::Make("TRC_ERR_INVALID_ARG", "scope", EINVAL,
+                           "capture: event " + std::to_string(id) + " is in a policy but was not among the events opened (eventIds)");
+  }
+  int cfg_fd = MapFd(obj_, "tr_scope_cfg"), ev_fd = MapFd(obj_, "tr_event_pol"), sys_fd = MapFd(obj_, "tr_sys_pol");
+  int enter_fd = MapFd(obj_, "tr_enter_pol");
+  int u64_fd = MapFd(obj_, "tr_scope_u64"), str_fd = MapFd(obj_, "tr_scope_str");
+  if (cfg_fd < 0 || ev_fd < 0 || sys_fd < 0 || enter_fd < 0 || u64_fd < 0 || str_fd < 0)
+    return Failure::Make("TRC_ERR_OPEN", "scope", ENOENT, "capture: scope maps missing from the object (rebuild bpf/)");
+
+  uint32_t ver = ver_ ^ 1;
+  // 1. The value maps of the new version, beside the live one.
+  auto write_value = [&](const ScopeValue& v, uint32_t version, bool remove) -> int {
+    struct tr_scope_val val = {v.eq, v.ne, v.flags};
+    uint32_t field = v.field | (version << 8);
+    if (v.is_text) {
+      struct tr_scope_key_str key = {};
+      key.field = field;
+      memcpy(key.value, v.text.data(), std::min<size_t>(v.text.size(), sizeof key.value - 1));
+      return remove ? bpf_map_delete_elem(str_fd, &key) : bpf_map_update_elem(str_fd, &key, &val, BPF_ANY);
+    }
+    struct tr_scope_key_u64 key = {};
+    key.field = field;
+    key.value = v.value;
+    return remove ? bpf_map_delete_elem(u64_fd, &key) : bpf_map_update_elem(u64_fd, &key, &val, BPF_ANY);
+  };
+  for (const ScopeValue& v : s.values) {
+    if (write_value(v, ver, false))
+      return Failure::Make("TRC_ERR_CONFIG", "scope", errno, "capture: writing a scope value (field " +
+                                                                  std::to_string(v.field) + "): " + Errno(errno));
+  }
+  // 2. Event policies, and per syscall the union of what needs it.
+  std::vector<uint64_t> events(TR_MAX_EVENT_ID, 0), sys(kScMax, 0), enter(kScMax, 0);
+  for (const auto& [id, policies] : s.event_policies) events[id] |= policies;
+  for (uint32_t id = 0; id < TR_MAX_EVENT_ID; id++) {
+    if (!events[id]) continue;
+    for (uint32_t sc : ExitSyscallsOf(id))
+      if (sc < kScMax) sys[sc] |= events[id];
+    for (uint32_t sc : EnterSyscallsOf(id))
+      if (sc < kScMax) enter[sc] |= events[id];
+  }
+  for (uint32_t id = 0; id < TR_MAX_EVENT_ID; id++)
+    if (bpf_map_update_elem(ev_fd, &id, &events[id], BPF_ANY))
+      return Failure::Make("TRC_ERR_CONFIG", "scope", errno, "capture: writing tr_event_pol: " + Errno(errno));
+  for (uint32_t id = 0; id < kScMax; id++)
+    if (bpf_map_update_elem(sys_fd, &id, &sys[id], BPF_ANY) || bpf_map_update_elem(enter_fd, &id, &enter[id], BPF_ANY))
+      return Failure::Make("TRC_ERR_CONFIG", "scope", errno, "capture: writing tr_sys_pol/tr_enter_pol: " + Errno(errno));
+  // 3. Switch: the config names the new version and a new generation.
+  struct tr_scope_cfg cfg;
+  memcpy(&cfg, s.config.data(), sizeof cfg);
+  cfg.gen = ++gen_;
+  cfg.ver = ver;
+  uint32_t zero = 0;
+  if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
+    return Failure::Make("TRC_ERR_CONFIG", "scope", errno, "capture: writing tr_scope_cfg: " + Errno(errno));
+  // 4. The old version's entries go.
+  for (const ScopeValue& v : live_values_) write_value(v, ver_, true);
+  live_values_ = s.values;
+  ver_ = ver;
+  return Failure::None();
+}
+
+Counters Loader::ReadCounters() const {
+  Counters c;
+  if (lost_fd_ < 0) return c;
   int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return 0;
-  std::vector<uint64_t> per_cpu(cpus);  // per-CPU values are 8-byte slots
-  uint32_t key = 0;
-  if (bpf_map_lookup_elem(lost_fd_, &key, per_cpu.data())) return 0;
-  uint64_t sum = 0;
-  for (uint64_t v : per_cpu) sum += v;
-  return sum;
+  if (cpus > 0) c.lost_by_cpu.assign(cpus, 0);
+  for (uint32_t id = 0; id < TR_MAX_EVENT_ID; id++) {
+    std::vector<uint64_t> v = PerCpu(lost_fd_, id);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < v.size(); i++) {
+      sum += v[i];
+      if (i < c.lost_by_cpu.size()) c.lost_by_cpu[i] += v[i];
+    }
+    if (sum) c.lost_by_event.emplace_back(id, sum);
+    c.lost_total += sum;
+  }
+  for (uint64_t v : PerCpu(counters_fd_, TR_C_TRUNCATED)) c.truncated += v;
+  for (uint64_t v : PerCpu(counters_fd_, TR_C_NO_STORAGE)) c.no_storage += v;
+  for (int fd : prog_fds_) {
+    struct bpf_prog_info info = {};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) c.recursion_misses += info.recursion_misses;
+  }
+  return c;
 }
 
 void Loader::Detach() {
@@ -203,5 +324,9 @@ void Loader::Close() {
   Detach();  // links first so no program runs while the object goes away
   if (obj_) bpf_object__close(obj_);
   obj_ = nullptr;
-  ring_fd_ = lost_fd_ = -1;
+  ring_fd_ = lost_fd_ = counters_fd_ = -1;
+  prog_fds_.clear();
+  live_values_.clear();
+  loaded_events_.clear();
+  gen_ = ver_ = 0;
 }

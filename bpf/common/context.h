@@ -2,7 +2,11 @@
  *
  * Ids come in two views, as in Tracee: "host" ids as the initial pid
  * namespace sees them (task->pid/tgid), and ids as the task's own pid
- * namespace sees them (task->thread_pid->numbers[level]). */
+ * namespace sees them (task->thread_pid->numbers[level]).
+ *
+ * The task is read through its BTF pointer (bpf_get_current_task_btf, Linux
+ * 5.11+): field loads are plain (fault-safe) loads instead of one
+ * bpf_probe_read_kernel call each, which matters at a record per syscall. */
 #pragma once
 
 #include "vmlinux.h"
@@ -76,46 +80,59 @@ static __always_inline __s32 tr_current_syscall(struct task_struct *task)
 
 static __always_inline void tr_fill_context(struct tr_context *c, __u32 event_id)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
-	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
-	struct task_struct *pleader = BPF_CORE_READ(parent, group_leader);
-	struct pid *tpid = BPF_CORE_READ(task, thread_pid);
-	unsigned int level = BPF_CORE_READ(tpid, level);
-	struct pid_namespace *pidns = BPF_CORE_READ(tpid, numbers[level].ns);
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *leader = task->group_leader;
+	struct task_struct *parent = task->real_parent;
+	struct task_struct *pleader = parent->group_leader;
+	struct pid *tpid = task->thread_pid;
+	unsigned int level = tpid->level;
 
 	c->size = 0; /* set when the record is submitted */
 	c->event_id = event_id;
 	c->timestamp = bpf_ktime_get_boot_ns();
-	c->thread_start_time = BPF_CORE_READ(task, start_boottime);
+	c->thread_start_time = task->start_boottime;
 	c->cgroup_id = bpf_get_current_cgroup_id();
 	c->return_value = 0;
 	c->matched_policies = 0;
 	c->processor_id = bpf_get_smp_processor_id();
 
-	c->host_thread_id = (__u32)pid_tgid;
-	c->host_process_id = pid_tgid >> 32;
-	c->host_parent_process_id = BPF_CORE_READ(parent, tgid);
-	c->thread_id = BPF_CORE_READ(tpid, numbers[level].nr);
-	c->process_id = tr_pid_nr_in(BPF_CORE_READ(leader, thread_pid), pidns, level);
-	c->parent_process_id = tr_pid_nr_in(BPF_CORE_READ(pleader, thread_pid), pidns, level);
+	c->host_thread_id = task->pid;
+	c->host_process_id = task->tgid;
+	c->host_parent_process_id = parent->tgid;
+	if (level == 0) {
+		/* The initial pid namespace: both views agree (most tasks). */
+		c->thread_id = c->host_thread_id;
+		c->process_id = c->host_process_id;
+		c->parent_process_id = c->host_parent_process_id;
+		c->pid_namespace = tpid->numbers[0].ns->ns.inum;
+	} else {
+		struct pid_namespace *pidns = BPF_CORE_READ(tpid, numbers[level].ns);
+		c->thread_id = BPF_CORE_READ(tpid, numbers[level].nr);
+		c->process_id = tr_pid_nr_in(leader->thread_pid, pidns, level);
+		c->parent_process_id = tr_pid_nr_in(pleader->thread_pid, pidns, level);
+		c->pid_namespace = BPF_CORE_READ(pidns, ns.inum);
+	}
 
-	c->user_id = (__u32)bpf_get_current_uid_gid(); /* real uid, init user ns */
-	c->mount_namespace = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-	c->pid_namespace = BPF_CORE_READ(pidns, ns.inum);
+	c->user_id = task->cred->uid.val; /* real uid (of the subjective creds, as bpf_get_current_uid_gid), init user ns */
+	c->mount_namespace = task->nsproxy->mnt_ns->ns.inum;
 	c->syscall = -1;
-	c->flags = (BPF_CORE_READ(task, thread_info.status) & TR_TS_COMPAT) ? TR_FLAG_IS_COMPAT : 0;
+	c->flags = (task->thread_info.status & TR_TS_COMPAT) ? TR_FLAG_IS_COMPAT : 0;
 	c->container_ref = 0; /* set by the host's enrichment stage */
 
 	c->thread_entity_id = tr_entity_id(c->thread_start_time, c->host_thread_id);
-	c->process_entity_id = tr_entity_id(BPF_CORE_READ(leader, start_boottime), c->host_process_id);
-	c->parent_entity_id = tr_entity_id(BPF_CORE_READ(pleader, start_boottime),
-					   c->host_parent_process_id);
+	c->process_entity_id = tr_entity_id(leader->start_boottime, c->host_process_id);
+	c->parent_entity_id = tr_entity_id(pleader->start_boottime, c->host_parent_process_id);
 
-	bpf_get_current_comm(c->process_name, sizeof(c->process_name));
-	/* Tracee keeps the first 16 bytes of the UTS nodename. */
-	BPF_CORE_READ_INTO(&c->host_name, task, nsproxy, uts_ns, name.nodename);
+	/* comm and the first 16 bytes of the UTS nodename (as Tracee keeps),
+	 * as two plain 8-byte loads each */
+	const __u64 *comm = (const __u64 *)task->comm;
+	const __u64 *node = (const __u64 *)task->nsproxy->uts_ns->name.nodename;
+	__u64 *dst = (__u64 *)c->process_name;
+	dst[0] = comm[0];
+	dst[1] = comm[1];
+	dst = (__u64 *)c->host_name;
+	dst[0] = node[0];
+	dst[1] = node[1];
 	c->args_num = 0;
 	c->reserved0 = 0;
 	c->reserved1 = 0;

@@ -4,12 +4,13 @@
  * them into one (see Makefile). Shared state is declared `extern` here and
  * defined exactly once, in maps.bpf.c (which defines TR_DEFINE_SHARED before
  * including this header), so the static linker resolves every reference to
- * the same ring buffer, scratch buffers and config. */
+ * the same ring buffer, scratch buffers, policy maps and config. */
 #pragma once
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "../gen/events.h"
+#include "../gen/syscall_args.h"
 #include "config.h"
 
 #ifdef TR_DEFINE_SHARED
@@ -35,13 +36,21 @@ TR_SHARED struct {
 	__uint(max_entries, 4 * 1024 * 1024);
 } tr_events SEC(".maps");
 
-/* Records that did not fit in the ring buffer, counted per CPU (no atomics). */
+/* Records that did not fit in the ring buffer, per CPU and event id. */
 TR_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TR_MAX_EVENT_ID);
 	__type(key, __u32);
 	__type(value, __u64);
 } tr_lost SEC(".maps");
+
+/* Other losses and cuts, per CPU, by enum tr_counter. */
+TR_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TR_C_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} tr_counters SEC(".maps");
 
 TR_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -57,6 +66,99 @@ TR_SHARED struct {
 	__type(value, struct tr_path_buf);
 } tr_path_scratch SEC(".maps");
 
+/* Event id -> bitmap of the policies that want the event. 0: not emitted. */
+TR_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TR_MAX_EVENT_ID);
+	__type(key, __u32);
+	__type(value, __u64);
+} tr_event_pol SEC(".maps");
+
+/* Syscall id -> policies that want something at the syscall's exit: the
+ * syscall event, or an event derived from it (the addon ORs them,
+ * native/programs.cc). 0: sys_exit returns at once. */
+TR_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TR_SC_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} tr_sys_pol SEC(".maps");
+
+/* Scope filters (config.h): the config and its value maps. */
+TR_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tr_scope_cfg);
+} tr_scope_cfg SEC(".maps");
+
+TR_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct tr_scope_key_u64);
+	__type(value, struct tr_scope_val);
+} tr_scope_u64 SEC(".maps");
+
+TR_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tr_scope_key_str);
+	__type(value, struct tr_scope_val);
+} tr_scope_str SEC(".maps");
+
+/* Per-thread state, in task storage (Linux 5.11+): data a syscall's exit
+ * needs from its enter or from tracepoints that fire inside it, and the
+ * scope facts cached for the task. */
+#define TR_T_EXE_KNOWN 1 /* exe_hash is set */
+struct tr_task {
+	__u32 aux_id;     /* syscall aux[] belongs to (0 = none; ids are stored + 1) */
+	__u32 pad0;
+	__u64 aux[4];     /* mprotect: previous protection, vma file; unlink: inode, dev, ctime */
+	__u32 gen;        /* tr_scope_cfg.gen tree_eq/tree_ne were computed for */
+	__u32 fgen;       /* tr_scope_cfg.gen `followed` was set for */
+	__u32 flags;      /* TR_T_* */
+	__u32 pad;
+	__u64 exe_hash;   /* FNV-1a 64 of the executable's path */
+	__u64 tree_eq;    /* OR of the tree "=" bitmaps of the task's process and ancestors */
+	__u64 tree_ne;    /* ... of the "!=" bitmaps */
+	__u64 followed;   /* policies the process follows from a matched ancestor */
+};
+
+/* The syscall being recorded on this CPU: filled from the task's registers
+ * (which keep the arguments until the syscall returns) by sys_enter or
+ * sys_exit right before the emitters run; never held across a sleep. */
+struct tr_sc {
+	__u32 id;
+	__u32 pad;
+	__u64 args[6];
+	__u64 aux[4];     /* copied from struct tr_task when the syscall has aux data */
+};
+
+TR_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tr_sc);
+} tr_sc_cur SEC(".maps");
+
+/* Syscall id -> policies that want something at the syscall's enter: the
+ * syscall event of a syscall that does not return, security_socket_connect,
+ * security_sb_mount, mem_prot_alert (mprotect's previous protection). The
+ * addon computes it (native/programs.cc); 0: sys_enter returns at once. */
+TR_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TR_SC_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} tr_enter_pol SEC(".maps");
+
+TR_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tr_task);
+} tr_task_map SEC(".maps");
+
 /* Filled by the loader between open and load (native/ finds it by name in
  * the .rodata BTF datasec). */
 #ifdef TR_DEFINE_SHARED
@@ -65,18 +167,27 @@ const volatile struct tr_config tr_cfg = {};
 extern const volatile struct tr_config tr_cfg;
 #endif
 
-/* True when events with this id were enabled by the loader. With a constant
- * id the verifier resolves this from the frozen rodata and drops the branch. */
-static __always_inline bool tr_event_enabled(__u32 id)
+/* A kernel pointer as a plain number, for the arguments of global
+ * functions (which take scalars, not the verifier's typed BTF pointers). */
+static __always_inline __u64 tr_scalar(const void *p)
 {
-	if (id >= TR_MAX_EVENT_ID)
-		return false;
-	/* clang rewrites the range check into a form the verifier cannot
-	 * follow; hiding the index from clang (empty asm) keeps the mask, which
-	 * the verifier does follow. */
-	__u32 word = id / 64;
-	asm volatile("" : "+r"(word));
-	return (tr_cfg.enabled[word & (TR_ENABLED_WORDS - 1)] >> (id % 64)) & 1;
+	__u64 v = 0;
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
+/* Policies that want event `id` (0 when none). */
+static __always_inline __u64 tr_event_policies(__u32 id)
+{
+	__u64 *p = bpf_map_lookup_elem(&tr_event_pol, &id);
+	return p ? *p : 0;
+}
+
+static __always_inline void tr_count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&tr_counters, &which);
+	if (c)
+		(*c)++;
 }
 
 /* Tracee must never trace itself: its own reads and writes would feed back. */
@@ -84,4 +195,17 @@ static __always_inline bool tr_ignored_current(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	return tr_cfg.ignore_tgid && tgid == tr_cfg.ignore_tgid;
+}
+
+static __always_inline struct tr_sc *tr_sc_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&tr_sc_cur, &zero);
+}
+
+/* The current thread's state; created on demand when `create`. */
+static __always_inline struct tr_task *tr_task_cur(bool create)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	return bpf_task_storage_get(&tr_task_map, task, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }

@@ -1,9 +1,12 @@
-/* Resolves a struct path to an absolute path string, as d_path() would but
- * bounded for the verifier: walk dentry->d_parent up to the mount root, then
- * continue from the mount point in the parent mount, until the global root.
+/* Paths and files: absolute paths from struct path (as d_path() would give,
+ * but bounded for the verifier), paths given to a syscall made absolute
+ * against its dirfd or the cwd, and the struct file behind an fd.
  *
- * Components are written backwards into the per-CPU path scratch, ending at
- * TR_PATH_HALF, then the finished string is copied into the record.
+ * Path resolution walks dentry->d_parent up to the mount root, then goes on
+ * from the mount point in the parent mount, until the root of the task's
+ * mount namespace. Components are written backwards into the per-CPU path
+ * scratch, ending at TR_PATH_HALF. These are global (non-inlined) functions
+ * in lib.bpf.c, verified once rather than at every call site.
  *
  * Files that live on an internal pseudo mount and have no place in any tree
  * (memfd, pipes, sockets, anon inodes) have a dentry that is its own parent
@@ -18,73 +21,68 @@
 #define TR_PATH_MAX_COMPONENTS 64
 #define TR_PATH_HALF (TR_PATH_BUF_SIZE / 2) /* path text lives in [pos, TR_PATH_HALF) */
 #define TR_NAME_MAX 255                     /* longest dentry name (NAME_MAX) */
+#define TR_AT_FDCWD -100
 
-static __always_inline struct mount *tr_real_mount(struct vfsmount *vfsmnt)
-{
-	/* container_of with a CO-RE relocated offset of mount.mnt */
-	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
-}
+/* Resolves the struct path at `path` into the path scratch; returns where
+ * the text starts (it ends at TR_PATH_HALF), or -1. */
+extern long tr_path_resolve(__u64 path);
+/* Copies path scratch text [start, TR_PATH_HALF) to record data at `at` as
+ * argument idx; returns the new data end (`at` when nothing was added). */
+extern long tr_path_copy(__u32 idx, __u32 at, long start);
+/* FNV-1a 64 of path scratch text [start, TR_PATH_HALF) (executable filter). */
+extern __u64 tr_path_hash(long start);
+/* Appends argument idx: the user string `upath` as an absolute path: kept
+ * when it starts with '/', else prefixed with the path of `dirfd` (or of the
+ * cwd for AT_FDCWD) and '/'. "." and ".." components are kept as given.
+ * Returns the new data end. */
+extern long tr_put_at_path(__u32 idx, __u32 at, long dirfd, __u64 upath);
 
 static __always_inline void tr_put_path(struct tr_rec *r, __u32 idx, const struct path *path)
 {
-	__u32 zero = 0;
-	struct tr_path_buf *pb = bpf_map_lookup_elem(&tr_path_scratch, &zero);
-	if (!pb || !path)
-		return;
-
-	struct dentry *dentry = BPF_CORE_READ(path, dentry);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(path, mnt);
-	struct mount *mnt = tr_real_mount(vfsmnt);
-	struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-	__u32 pos = TR_PATH_HALF;
-	bool detached = false;
-
-	for (int i = 0; i < TR_PATH_MAX_COMPONENTS; i++) {
-		struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-		struct dentry *d_parent = BPF_CORE_READ(dentry, d_parent);
-
-		if (dentry == mnt_root || dentry == d_parent) {
-			if (dentry != mnt_root) {
-				detached = true; /* pseudo file, no tree above */
-				break;
-			}
-			if (mnt == mnt_parent)
-				break; /* the global root */
-			/* root of a mount: go on from where it is mounted */
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = mnt_parent;
-			mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-			vfsmnt = (struct vfsmount *)((void *)mnt + bpf_core_field_offset(struct mount, mnt));
-			continue;
-		}
-
-		__u32 len = BPF_CORE_READ(dentry, d_name.len);
-		const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
-		if (len > TR_NAME_MAX || len + 1 > pos)
-			break; /* no room: keep the deepest components found so far */
-		pos = tr_mask(pos - len - 1, TR_PATH_HALF - 1);
-		pb->data[pos] = '/';
-		bpf_probe_read_kernel(&pb->data[pos + 1], tr_mask(len, TR_NAME_MAX), name);
-		dentry = d_parent;
-	}
-
-	__u32 at = r->off;
-	if (at >= TR_DATA_LIMIT)
-		return;
-	if (pos == TR_PATH_HALF) {
-		if (detached) {
-			tr_put_kernel_str(r, idx, BPF_CORE_READ(dentry, d_name.name));
-		} else {
-			*tr_data_ptr(r, at) = '/';
-			tr_arg_set(r, idx, at, 1);
-			r->off = at + 1;
-		}
-		return;
-	}
-	pos = tr_mask(pos, TR_PATH_HALF - 1);
-	__u32 len = TR_PATH_HALF - pos; /* 1..TR_PATH_HALF */
-	if (bpf_probe_read_kernel(tr_data_ptr(r, at), len, &pb->data[pos]))
-		return;
-	tr_arg_set(r, idx, at, len);
-	r->off = at + len;
+	long start = tr_path_resolve((__u64)path);
+	if (start >= 0)
+		r->off = tr_path_copy(idx, r->off, start);
 }
+
+static __always_inline void tr_put_user_path_at(struct tr_rec *r, __u32 idx, long dirfd, __u64 upath)
+{
+	r->off = tr_put_at_path(idx, r->off, dirfd, upath);
+}
+
+/* The file behind the current task's fd, or NULL. */
+static __always_inline struct file *tr_fd_file(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct files_struct *files = task->files;
+	if (!files || fd < 0)
+		return NULL;
+	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	if (fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
+	return f;
+}
+
+/* Older inode layouts, for CO-RE: the ctime moved twice. */
+struct inode___pre611 { struct timespec64 __i_ctime; } __attribute__((preserve_access_index));
+struct inode___pre66 { struct timespec64 i_ctime; } __attribute__((preserve_access_index));
+
+static __always_inline __u64 tr_inode_ctime_ns(struct inode *inode)
+{
+	if (bpf_core_field_exists(inode->i_ctime_sec))
+		/* 6.13+ keeps a "queried" flag in bit 31 of the nanoseconds (multigrain timestamps). */
+		return BPF_CORE_READ(inode, i_ctime_sec) * 1000000000ull + (BPF_CORE_READ(inode, i_ctime_nsec) & 0x3fffffff);
+	if (bpf_core_field_exists(((struct inode___pre611 *)inode)->__i_ctime)) {
+		struct inode___pre611 *i = (void *)inode;
+		return BPF_CORE_READ(i, __i_ctime.tv_sec) * 1000000000ull + BPF_CORE_READ(i, __i_ctime.tv_nsec);
+	}
+	struct inode___pre66 *i = (void *)inode;
+	return BPF_CORE_READ(i, i_ctime.tv_sec) * 1000000000ull + BPF_CORE_READ(i, i_ctime.tv_nsec);
+}
+
+#define TR_S_IFMT 00170000
+#define TR_S_IFSOCK 0140000
+#define TR_S_IFREG 0100000
+#define TR_S_IFDIR 0040000

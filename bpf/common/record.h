@@ -9,7 +9,9 @@
  * use so the verifier can prove writes stay inside the 32 KiB buffer:
  * an append starts below TR_DATA_LIMIT and writes at most TR_MAX_STR bytes.
  * Data past TR_DATA_LIMIT is dropped (the argument stays absent or, for a
- * []string, the list is cut short). */
+ * []string, the list is cut short); every such cut, like a string longer
+ * than TR_MAX_STR or a list longer than TR_MAX_ARGV, is counted in
+ * tr_counters[TR_C_TRUNCATED] so nothing is lost silently. */
 #pragma once
 
 #include "maps.h"
@@ -20,6 +22,7 @@
 #define TR_DATA_MASK (TR_DATA_LIMIT - 1)
 #define TR_MAX_STR 4096              /* longest string copied (incl. the NUL read) */
 #define TR_MAX_ARGV 20               /* entries kept from an argv array */
+#define TR_MAX_ENV 64                /* entries kept from an environment */
 #define TR_MAX_ARGS 32               /* a record has fewer argument table entries than this (power of two) */
 _Static_assert(TR_MAX_EVENT_ARGS < TR_MAX_ARGS, "an event in the catalogue has more arguments than TR_MAX_ARGS");
 
@@ -50,9 +53,10 @@ static __always_inline struct tr_context *tr_ctx(struct tr_rec *r)
 	return (struct tr_context *)r->buf;
 }
 
-/* Starts a record for the current task; returns false if no scratch buffer
- * (cannot happen for a 1-entry per-CPU array, but the verifier needs the check). */
-static __always_inline bool tr_rec_begin(struct tr_rec *r, __u32 event_id, __u32 nargs)
+/* Starts a record for the current task, matching `policies` (the record's
+ * matchedPolicies); returns false if no scratch buffer (cannot happen for a
+ * 1-entry per-CPU array, but the verifier needs the check). */
+static __always_inline bool tr_rec_begin(struct tr_rec *r, __u32 event_id, __u32 nargs, __u64 policies)
 {
 	__u32 zero = 0;
 
@@ -64,8 +68,10 @@ static __always_inline bool tr_rec_begin(struct tr_rec *r, __u32 event_id, __u32
 	r->off = TR_CONTEXT_SIZE + nargs * TR_ARG_ENTRY_SIZE;
 	tr_fill_context(tr_ctx(r), event_id);
 	tr_ctx(r)->args_num = nargs;
+	tr_ctx(r)->matched_policies = policies;
 	/* All arguments start absent; nargs is a constant at every call site. */
-	__u64 *table = (__u64 *)(r->buf + TR_CONTEXT_SIZE);
+	/* volatile: clang would turn a loop of variable length into memset */
+	volatile __u64 *table = (volatile __u64 *)(r->buf + TR_CONTEXT_SIZE);
 	for (__u32 i = 0; i < TR_MAX_ARGS && i < nargs; i++)
 		table[i] = 0;
 	return true;
@@ -84,8 +90,10 @@ static __always_inline void tr_arg_set(struct tr_rec *r, __u32 idx, __u32 at, __
 static __always_inline void tr_put_raw(struct tr_rec *r, __u32 idx, const void *v, __u32 size)
 {
 	__u32 at = r->off;
-	if (at >= TR_DATA_LIMIT)
+	if (at >= TR_DATA_LIMIT) {
+		tr_count(TR_C_TRUNCATED);
 		return;
+	}
 	/* size is a small constant: the verifier inlines this copy. */
 	__builtin_memcpy(tr_data_ptr(r, at), v, size);
 	tr_arg_set(r, idx, at, size);
@@ -114,6 +122,8 @@ static __always_inline long tr_read_str(struct tr_rec *r, __u32 at, const void *
 		n = bpf_probe_read_user_str(tr_data_ptr(r, at), TR_MAX_STR, src);
 	else
 		n = bpf_probe_read_kernel_str(tr_data_ptr(r, at), TR_MAX_STR, src);
+	if (n >= TR_MAX_STR)
+		tr_count(TR_C_TRUNCATED);
 	return n > 0 ? n - 1 : (n == 0 ? -1 : n);
 }
 
@@ -121,8 +131,12 @@ static __always_inline long tr_read_str(struct tr_rec *r, __u32 at, const void *
 static __always_inline void tr_put_str(struct tr_rec *r, __u32 idx, const void *src, bool user)
 {
 	__u32 at = r->off;
-	if (!src || at >= TR_DATA_LIMIT)
+	if (!src)
 		return;
+	if (at >= TR_DATA_LIMIT) {
+		tr_count(TR_C_TRUNCATED);
+		return;
+	}
 	long len = tr_read_str(r, at, src, user);
 	if (len < 0)
 		return;
@@ -138,8 +152,10 @@ static __always_inline void tr_put_str(struct tr_rec *r, __u32 idx, const void *
 static __always_inline long tr_strs_begin(struct tr_rec *r)
 {
 	__u32 at = r->off;
-	if (at >= TR_DATA_LIMIT)
+	if (at >= TR_DATA_LIMIT) {
+		tr_count(TR_C_TRUNCATED);
 		return -1;
+	}
 	*(__u32 *)(tr_data_ptr(r, at)) = 0;
 	r->off = at + 4;
 	return at;
@@ -149,8 +165,10 @@ static __always_inline long tr_strs_begin(struct tr_rec *r)
 static __always_inline bool tr_strs_add(struct tr_rec *r, const void *src, bool user, long *len_out)
 {
 	__u32 at = r->off;
-	if (at >= TR_DATA_LIMIT)
+	if (at >= TR_DATA_LIMIT) {
+		tr_count(TR_C_TRUNCATED);
 		return false;
+	}
 	long len = tr_read_str(r, at + 4, src, user);
 	if (len < 0)
 		return false;
@@ -176,22 +194,29 @@ static __always_inline void tr_put_user_argv(struct tr_rec *r, __u32 idx, const 
 	if (head < 0)
 		return;
 	__u32 count = 0;
+	const char *p = NULL;
 	for (int i = 0; i < TR_MAX_ARGV; i++) {
-		const char *p = NULL;
 		long len;
+		p = NULL;
 		if (bpf_probe_read_user(&p, sizeof(p), &argv[i]) || !p)
 			break;
 		if (!tr_strs_add(r, p, true, &len))
 			break;
 		count++;
 	}
+	if (count == TR_MAX_ARGV) {
+		p = NULL;
+		if (!bpf_probe_read_user(&p, sizeof(p), &argv[TR_MAX_ARGV]) && p)
+			tr_count(TR_C_TRUNCATED);
+	}
 	tr_strs_end(r, idx, head, count);
 }
 
 /* Appends the NUL-separated strings of a user memory region [start, end),
  * e.g. a process's arguments at mm->arg_start..arg_end. */
-static __always_inline void tr_put_user_strings_region(struct tr_rec *r, __u32 idx,
-						       unsigned long start, unsigned long end)
+#define tr_put_user_strings_region(r, idx, start, end) tr_put_user_strings_region_n(r, idx, start, end, TR_MAX_ARGV)
+static __always_inline void tr_put_user_strings_region_n(struct tr_rec *r, __u32 idx,
+							 unsigned long start, unsigned long end, const int max)
 {
 	if (!start || end <= start)
 		return;
@@ -200,14 +225,37 @@ static __always_inline void tr_put_user_strings_region(struct tr_rec *r, __u32 i
 		return;
 	__u32 count = 0;
 	unsigned long p = start;
-	for (int i = 0; i < TR_MAX_ARGV && p < end; i++) {
+	for (int i = 0; i < max && p < end; i++) {
 		long len;
 		if (!tr_strs_add(r, (const void *)p, true, &len))
 			break;
 		count++;
 		p += len + 1;
 	}
+	if (p < end && count == max)
+		tr_count(TR_C_TRUNCATED);
 	tr_strs_end(r, idx, head, count);
+}
+
+/* Appends `len` raw bytes (at most TR_MAX_STR) from user memory. */
+static __always_inline void tr_put_user_bytes(struct tr_rec *r, __u32 idx, const void *src, __u32 len)
+{
+	__u32 at = r->off;
+	if (!src)
+		return;
+	if (at >= TR_DATA_LIMIT) {
+		tr_count(TR_C_TRUNCATED);
+		return;
+	}
+	if (len > TR_MAX_STR) {
+		len = TR_MAX_STR;
+		tr_count(TR_C_TRUNCATED);
+	}
+	__u32 n = tr_mask(len, TR_MAX_STR * 2 - 1);
+	if (n == 0 || bpf_probe_read_user(tr_data_ptr(r, at), n, src))
+		return;
+	tr_arg_set(r, idx, at, n);
+	r->off = at + n;
 }
 
 /* Outputs the record (size rounded up to 8) and counts it as lost when the
@@ -229,8 +277,8 @@ static __always_inline void tr_rec_submit(struct tr_rec *r)
 		flags = bpf_ringbuf_query(&tr_events, BPF_RB_AVAIL_DATA) >= tr_cfg.wakeup_bytes
 				? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&tr_events, r->buf, size & (TR_REC_BUF_SIZE - 1), flags)) {
-		__u32 zero = 0;
-		__u64 *lost = bpf_map_lookup_elem(&tr_lost, &zero);
+		__u32 id = tr_ctx(r)->event_id;
+		__u64 *lost = bpf_map_lookup_elem(&tr_lost, &id);
 		if (lost)
 			(*lost)++;
 	}

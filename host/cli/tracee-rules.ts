@@ -95,8 +95,9 @@ async function run(opts: RulesOptions): Promise<number> {
   for (const b of bundles) b.containers = containers;
   const engine = new Engine(bundles, (m) => console.error(`tracee-rules: ${m}`));
   const write = (t: string) => process.stdout.write(t);
-  const print = opts.outputTemplate ? templatePrinter(opts.outputTemplate, { containers }, write, 'tracee-rules')
-    : findingsPrinter(opts.output, write, { containers }).print.bind(undefined);
+  const printer: Printer = opts.outputTemplate
+    ? { print: templatePrinter(opts.outputTemplate, { containers }, write, 'tracee-rules') }
+    : findingsPrinter(opts.output, write, { containers });
   const webhook = createWebhook(opts, { containers }, 'tracee-rules');
   let running = true;
   let malformed = 0;
@@ -109,7 +110,7 @@ async function run(opts: RulesOptions): Promise<number> {
     containers,
     onBatch: (batch) => {
       const findings = engine.process(batch);
-      print(findings);
+      printer.print(findings);
       for (const f of findings) webhook?.enqueue(f);
     },
     onError: (m) => { malformed++; console.error(`tracee-rules: ${m}`); },

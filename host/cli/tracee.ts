@@ -113,9 +113,12 @@ async function run(opts: TraceeOptions): Promise<number> {
   const decodeOptions = { containers, parseArguments: output.parseArguments };
   const webhook = createWebhook(opts, decodeOptions, 'tracee');
   const printTemplate = output.template ? templatePrinter(output.template, decodeOptions, (t) => process.stdout.write(t), 'tracee') : undefined;
-  const enricher = containerOptions.enabled
-    ? new ContainerEnricher({ table: containers, sockets: containerOptions.sockets, cgroupfsPath: containerOptions.cgroupfsPath, log: (line) => console.error(`tracee: ${line}`) })
-    : undefined;
+  // Containers are always identified from cgroup paths (containerId, containerStarted), as in Tracee;
+  // names, images and pods come from the runtimes only with container enrichment on.
+  const enricher = new ContainerEnricher({
+    table: containers, cgroupfsPath: containerOptions.cgroupfsPath, log: (line) => console.error(`tracee: ${line}`),
+    ...(containerOptions.enabled ? { sockets: containerOptions.sockets } : { clients: [] }),
+  });
   const processes = new ProcessTree({ procRoot: '/proc' });
   processes.scan();
   const engine = new Engine(bundles, (m) => console.error(`tracee: ${m}`));
@@ -137,7 +140,7 @@ async function run(opts: TraceeOptions): Promise<number> {
     }
   };
   // Events the host's own stages need (process tree, container cgroups) ride on an internal policy bit.
-  const internalEvents = [...PROCESS_TREE_EVENTS, ...(enricher ? ContainerEnricher.eventIds : [])];
+  const internalEvents = [...PROCESS_TREE_EVENTS, ...ContainerEnricher.eventIds];
   const split = splitKernelScope(plan, internalEvents, kernelProblem, new Set(unavailable.keys()));
   for (const u of split.userScoped) console.error(`tracee: policy "${u.policy}": scope applied in user space (${u.reason})`);
   if (!split.treeEvents) console.error('tracee: warning: 64 policies leave no room for the process tree\'s events; it sees only the forks, execs and exits the policies select');
@@ -153,7 +156,7 @@ async function run(opts: TraceeOptions): Promise<number> {
   let reported = 0;
   let badBatches = 0;
   const printItems: Array<readonly [number, string[]]> = [];
-  await enricher?.start();
+  await enricher.start();
   let running = true;
   const metrics = await startMetrics(opts, {
     capture: () => capture.stats(),
@@ -161,7 +164,7 @@ async function run(opts: TraceeOptions): Promise<number> {
     engine: () => ({ stats: engine.stats, bundles: engine.bundles() }),
     decodeErrors: () => capture.stats().decodeFailures,
     webhook: webhook && (() => webhook.stats),
-    enrichmentErrors: enricher && (() => enricher.stats.errors),
+    enrichmentErrors: () => enricher.stats.errors,
   }, () => running);
   const onBatch = (batch: Uint8Array) => {
     let kept: Uint8Array | undefined;
@@ -193,7 +196,7 @@ async function run(opts: TraceeOptions): Promise<number> {
     else printer.printFindings(report);
     for (const [f] of report) webhook?.enqueue(f);
   };
-  capture.start(enricher ? enricher.stage(onBatch) : onBatch);
+  capture.start(enricher.stage(onBatch));
   console.error(`tracee: capturing ${eventIds.length} events for ${policies.length} ${policies.length === 1 ? 'policy' : 'policies'} and ${bundles.length} signatures (Ctrl-C to stop)`);
 
   await new Promise<void>((resolve) => {
@@ -203,7 +206,7 @@ async function run(opts: TraceeOptions): Promise<number> {
   });
   running = false;
   capture.stop();
-  await enricher?.close();
+  await enricher.close();
   await closeWebhook(webhook, 'tracee');
   metrics?.close();
   const s = capture.stats();

@@ -1,6 +1,7 @@
 /**
  * Generates every derived copy of the event catalogue and the flat layout:
  *   bpf/gen/events.h                 ids, argument indices, the context struct
+ *   bpf/gen/syscall_args.h           per-syscall argument recipes for the generic syscall capture
  *   signatures-as/sdk/gen/events.ts  ids, names, context offsets, typed argument accessors
  *   docs/events.md                   the catalogue as a table
  * `tsx host/events/generate.ts` writes them; `--check` fails on drift (CI runs it
@@ -49,6 +50,60 @@ const RESERVED = new Set(('break case catch class const continue debugger defaul
   + 'function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static '
   + 'implements interface package private protected public').split(' '));
 const asName = (name: string) => (RESERVED.has(name) ? `${name}_` : name);
+
+/**
+ * Type codes of the generic syscall capture (bpf/gen/syscall_args.h): how the
+ * kernel reads each raw register argument of a syscall event.
+ */
+const SC_TYPE_CODES: Record<ArgType, [code: number, cName: string]> = {
+  'int32': [1, 'TR_SC_S32'], 'uint32': [2, 'TR_SC_U32'], 'uint16': [3, 'TR_SC_U16'], 'int64': [4, 'TR_SC_S64'],
+  'uint64': [5, 'TR_SC_U64'], 'trace.Pointer': [5, 'TR_SC_U64'], 'bool': [6, 'TR_SC_BOOL'], 'string': [7, 'TR_SC_STR'],
+  '[]string': [8, 'TR_SC_STRS'], 'SockAddr': [9, 'TR_SC_SOCKADDR'], '[]byte': [10, 'TR_SC_BYTES'],
+  '[]trace.HookedSymbolData': [0, 'TR_SC_NONE'],
+};
+/** Syscalls that do not return to their caller: emitted at enter (as Tracee does). */
+const SC_EMIT_AT_ENTER = new Set(['execve', 'execveat', 'exit', 'exit_group', 'rt_sigreturn']);
+const SC_MAX = 512;
+const SC_NO_LEN = 0xff;
+const SC_LEN_INDIRECT = 0x80;
+
+/** Which argument gives the length of a SockAddr or []byte argument (0xff: none; bit 7: a pointer to an int). */
+function lengthArg(e: EventDef, i: number): number {
+  const names = e.args[i].type === 'SockAddr' ? ['addrlen'] : ['count', 'len', 'size', 'length', 'buflen', 'bufsiz'];
+  const j = e.args.findIndex((a, k) => k !== i && names.includes(a.name));
+  if (j < 0 || j > 5) return SC_NO_LEN;
+  return e.args[j].type === 'trace.Pointer' ? j | SC_LEN_INDIRECT : j;
+}
+
+function cSyscallArgs(): string {
+  const syscalls = EVENTS.filter((e) => e.source === 'syscall');
+  for (const e of syscalls) {
+    if (e.id >= SC_MAX) throw new Error(`syscall ${e.name} id ${e.id} >= ${SC_MAX}: grow SC_MAX in generate.ts`);
+    if (e.args.length > 6) throw new Error(`syscall ${e.name} has ${e.args.length} arguments; x86_64 passes at most 6`);
+  }
+  const lines = [`/* ${STAMP} */`,
+    '/* How the generic syscall capture (bpf/syscalls.bpf.c) reads each syscall', ' * event\'s raw register arguments: one recipe per x86_64 syscall number. */',
+    '#pragma once', '', `#define TR_SC_MAX ${SC_MAX} /* recipes for ids 0..TR_SC_MAX-1 */`, `#define TR_SC_NO_LEN 0x${SC_NO_LEN.toString(16)}`,
+    `#define TR_SC_LEN_INDIRECT 0x${SC_LEN_INDIRECT.toString(16)} /* len arg is a pointer to an int */`,
+    '#define TR_SC_AT_ENTER 1 /* flags: emitted at sys_enter (does not return) */',
+    '#define TR_SC_KNOWN 2    /* flags: the catalogue has this syscall */', ''];
+  const seen = new Set<string>();
+  for (const [code, name] of Object.values(SC_TYPE_CODES)) {
+    if (!seen.has(name)) lines.push(`#define ${name} ${code}`);
+    seen.add(name);
+  }
+  lines.push('#define TR_SC_ENV 11 /* []string envp: only with the exec-env option */', '',
+    'struct tr_sc_recipe {', '	__u8 nargs;', '	__u8 flags;', '	__u8 type[6];', '	__u8 len_arg[6];', '	__u8 pad[2];', '};', '',
+    'static const struct tr_sc_recipe tr_sc_recipes[TR_SC_MAX] = {');
+  for (const e of [...syscalls].sort((a, b) => a.id - b.id)) {
+    const types = e.args.map((a) => (a.type === '[]string' && a.name === 'envp' ? 'TR_SC_ENV' : SC_TYPE_CODES[a.type][1]));
+    const lens = e.args.map((a, i) => (a.type === 'SockAddr' || a.type === '[]byte' ? `0x${lengthArg(e, i).toString(16)}` : '0'));
+    const flags = ['TR_SC_KNOWN', ...(SC_EMIT_AT_ENTER.has(e.name) ? ['TR_SC_AT_ENTER'] : [])].join(' | ');
+    lines.push(`	[${e.id}] = { ${e.args.length}, ${flags}, { ${types.join(', ') || '0'} }, { ${lens.join(', ') || '0'} } }, /* ${e.name} */`);
+  }
+  lines.push('};', '');
+  return lines.join('\n');
+}
 
 /** Accessor used by generated AssemblyScript code for each catalogue type. */
 const AS_ACCESSORS: Record<ArgType, [ret: string, method: string]> = {
@@ -100,6 +155,7 @@ function docs(): string {
 
 export const GENERATED: ReadonlyArray<[path: string, render: () => string]> = [
   ['bpf/gen/events.h', cHeader],
+  ['bpf/gen/syscall_args.h', cSyscallArgs],
   ['signatures-as/sdk/gen/events.ts', asModule],
   ['docs/events.md', docs],
 ];
