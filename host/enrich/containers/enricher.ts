@@ -158,6 +158,7 @@ interface ScanState {
 
 const EMPTY: Container[] = [];
 const CTX_EVENT_ID = CTX.eventId;
+const SCHED_PROCESS_EXEC = eventByName('sched_process_exec')!.id;
 const CTX_CGROUP_ID = CTX.cgroupId;
 const CTX_HOST_PID = CTX.hostProcessId;
 const CTX_MNT_NS = CTX.mountNamespace;
@@ -433,8 +434,14 @@ export class ContainerEnricher {
     this.stats.resolved += resolved;
   }
 
-  /** A container record in a cgroup not known to be started: started once it runs outside the host's mount namespace. */
+  /**
+   * A container record in a cgroup not known to be started: started at the
+   * first exec outside the host's mount namespace (the runtime exec'ing the
+   * container's entrypoint), as in Tracee — so the runtime's own set-up in the
+   * new namespaces (runc's mounts) is not "in a started container".
+   */
   #startedBy(v: DataView, at: number, cg: Cgroup): boolean {
+    if (v.getUint32(at + CTX_EVENT_ID, true) !== SCHED_PROCESS_EXEC) return false;
     if (v.getUint32(at + CTX_MNT_NS, true) === this.#hostMnt) return false;
     cg.started = true;
     return true;
