@@ -6,27 +6,18 @@
  * into the `tracee.signature` section of docs/abi/bundle.md, with selected
  * event ids mapped to catalogue names.
  */
+import { ALLOWED_IMPORTS as HOST_IMPORTS } from '../engine/bundle.ts';
+import { SUPPORTED_ABI, type Origin, type SignatureMetadata as BundleMetadata } from '../engine/metadata.ts';
 import { eventById } from '../events/catalogue.ts';
 
-export const METADATA_SECTION = 'tracee.signature';
-export const BUNDLE_ABI = 1;
+export { METADATA_SECTION } from '../engine/metadata.ts';
+export const BUNDLE_ABI = SUPPORTED_ABI;
 
-/** The only imports a bundle may have (docs/abi/bundle.md, "Imports"). */
-export const ALLOWED_IMPORTS: ReadonlySet<string> = new Set(['tracee.emit_finding', 'tracee.log', 'tracee.container_get', 'env.abort']);
+/** The imports the host allows (its list is the one source: host/engine/bundle.ts). */
+export const ALLOWED_IMPORTS: ReadonlySet<string> = new Set(Object.keys(HOST_IMPORTS));
 
-export type Origin = '*' | 'container' | 'host';
-
-export interface BundleMetadata {
-  abi: number;
-  id: string;
-  version: string;
-  name: string;
-  eventName: string;
-  description: string;
-  tags: string[];
-  properties: Record<string, string | number | boolean>;
-  selectedEvents: { source: 'tracee'; name: string; origin: Origin }[];
-}
+/** The metadata section's contents, as the host reads them (host/engine/metadata.ts). */
+export type { SignatureMetadata as BundleMetadata, Origin } from '../engine/metadata.ts';
 
 /** What the module reported, as written by metadata-json.ts. */
 interface RawMetadata {

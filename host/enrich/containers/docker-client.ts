@@ -5,7 +5,7 @@
  *
  * As Tracee's docker enricher: container inspect gives Name (without the
  * leading "/"), Config.Image and Config.Labels; an image inspect of the
- * container's image id then gives RepoTags[0] (the image) and RepoDigests[0]
+ * container's image id then gives its tags (the image: the run name if it is one of them, else RepoTags[0]) and RepoDigests[0]
  * (the digest; absent for images loaded with `docker load`). Sandbox:
  * label io.kubernetes.docker.type=sandbox.
  */
@@ -52,7 +52,10 @@ export class DockerClient implements RuntimeClient {
       const img = await this.#get(`/images/${encodeURIComponent(imageId)}/json`);
       if (img.status === 200 && typeof img.body === 'object' && img.body !== null) {
         const { RepoTags, RepoDigests } = img.body as { RepoTags?: unknown; RepoDigests?: unknown };
-        if (Array.isArray(RepoTags) && typeof RepoTags[0] === 'string') meta.image = RepoTags[0];
+        // The name the container was run with when it is one of the image's tags (an image can have
+        // several); otherwise (run by id, or re-tagged since) the image's first tag, as Tracee reports.
+        const tags = Array.isArray(RepoTags) ? RepoTags.filter((t): t is string => typeof t === 'string') : [];
+        if (tags.length && !tags.includes(meta.image)) meta.image = tags[0];
         if (Array.isArray(RepoDigests) && typeof RepoDigests[0] === 'string') meta.imageDigest = RepoDigests[0];
       }
     }
