@@ -241,6 +241,7 @@ export class ContainerEnricher {
   readonly #twoLevel = new Map<number, string>();
   #mount: string | undefined;
   #hostMnt: number;
+  #ownMnt: number;
   #batchSeq = 0;
   #removals: Array<{ key: number; cg: Cgroup }> = [];
   #rescan: Promise<void> | undefined;
@@ -270,6 +271,7 @@ export class ContainerEnricher {
     this.#containerd = this.#clients.filter((c) => typeof c.namespaces === 'function');
     this.#mount = options.cgroupfsPath ?? findCgroup2Mount();
     this.#hostMnt = options.hostMountNamespace ?? namespaceInode(`${this.#opts.procRoot}/1/ns/mnt`);
+    this.#ownMnt = options.hostMountNamespace ?? namespaceInode(`${this.#opts.procRoot}/self/ns/mnt`);
   }
 
   /** The runtimes in use, as "runtime socket". */
@@ -436,13 +438,16 @@ export class ContainerEnricher {
 
   /**
    * A container record in a cgroup not known to be started: started at the
-   * first exec outside the host's mount namespace (the runtime exec'ing the
+   * first exec outside the host's mount namespaces (the runtime exec'ing the
    * container's entrypoint), as in Tracee — so the runtime's own set-up in the
-   * new namespaces (runc's mounts) is not "in a started container".
+   * container's cgroup (runc re-exec'ing itself, its mounts) is not "in a
+   * started container". The host's namespaces are PID 1's and tracee's own
+   * (they differ when tracee or PID 1 runs in a namespace of its own).
    */
   #startedBy(v: DataView, at: number, cg: Cgroup): boolean {
     if (v.getUint32(at + CTX_EVENT_ID, true) !== SCHED_PROCESS_EXEC) return false;
-    if (v.getUint32(at + CTX_MNT_NS, true) === this.#hostMnt) return false;
+    const mnt = v.getUint32(at + CTX_MNT_NS, true);
+    if (mnt === this.#hostMnt || mnt === this.#ownMnt) return false;
     cg.started = true;
     return true;
   }
