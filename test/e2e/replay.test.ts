@@ -69,3 +69,41 @@ test('bad --input-tracee values and a missing rules directory are reported clear
   assert.match(missing.stderr, /rules directory \/nonexistent: does not exist/);
   assert.match(execFileSync(process.execPath, [CLI, '--input-tracee', 'help'], { encoding: 'utf8' }), /file:PATH/);
 });
+
+test('--webhook delivers every finding to a real receiver with the template, and --output-template renders stdout', async () => {
+  const { createServer } = await import('node:http');
+  const bodies: Array<{ type: string | undefined; key: string | undefined; body: Record<string, unknown> }> = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => { text += c; }).on('end', () => {
+      bodies.push({ type: req.headers['content-type'], key: req.headers['idempotency-key'] as string | undefined, body: JSON.parse(text) });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [CLI, '--rules-dir', BUNDLES, '--input-tracee', `file:${FIXTURE}`, '--input-tracee', 'format:json',
+      '--output-template', join(ROOT, 'templates/csv.tmpl'), '--webhook', `http://127.0.0.1:${port}/hook`,
+      '--webhook-template', join(ROOT, 'templates/falcosidekick.tmpl')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => { stdout += c; });
+    child.stderr.on('data', (c) => { stderr += c; });
+    await new Promise((r) => child.on('exit', r));
+    assert.equal(stdout.trim().split('\n').length, 4, `csv rows:\n${stdout}\n${stderr}`);
+    assert.match(stdout, /strace/);
+    assert.equal(bodies.length, 4, stderr);
+    assert.match(stderr, /webhook: 4 sent, 0 failed/);
+    assert.deepEqual(bodies.map((b) => b.body.rule).sort(), ['Anti-Debugging detected', 'Anti-Debugging detected', 'Fileless execution detected', 'Fileless execution detected']);
+    for (const b of bodies) {
+      assert.equal(b.type, 'application/json');
+      assert.ok(b.key, 'idempotency key');
+      assert.equal(b.body.source, 'tracee');
+      assert.ok(typeof b.body.output === 'string' && typeof b.body.priority === 'string' && typeof b.body.time === 'string');
+    }
+  } finally {
+    server.close();
+  }
+});
