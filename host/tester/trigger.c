@@ -254,6 +254,18 @@ static int drop_elf(const char *dir) {
 	return 0;
 }
 
+/* TRC-106, TRC-1010, TRC-1019 (meant to run inside a container): open <dir>/<name> for writing, then remove it. */
+static int open_for_write(const char *comm, const char *dir, const char *name) {
+	set_comm(comm);
+	char path[600];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	write_file(path, O_WRONLY | O_CREAT | O_TRUNC, "x", 1);
+	unlink(path);
+	snprintf(extra, sizeof extra, ",\"path\":\"%s\"", path);
+	report(extra);
+	return 0;
+}
+
 /* TRC-1016: a process named like a web server becomes a shell. */
 static int web_shell(void) {
 	set_comm("nginx");
@@ -417,6 +429,9 @@ int main(int argc, char **argv) {
 	if (!strcmp(a, "loader-rename")) return loader_write(1);
 	if (!strcmp(a, "hidden-elf")) return hidden_elf(arg);
 	if (!strcmp(a, "drop-elf")) return drop_elf(arg);
+	if (!strcmp(a, "notify-on-release-write")) return open_for_write("trc-106", arg, "notify_on_release");
+	if (!strcmp(a, "release-agent-write")) return open_for_write("trc-1010", arg, "release_agent");
+	if (!strcmp(a, "docker-sock-write")) return open_for_write("trc-1019", arg, "docker.sock");
 	if (!strcmp(a, "web-shell")) return web_shell();
 	if (!strcmp(a, "k8s-cert-read")) return k8s_cert_read();
 	if (!strcmp(a, "proc-mem-read")) return proc_mem(0);

@@ -78,6 +78,21 @@ export const TRIGGERS: readonly Trigger[] = [
     variants: { read: 'k8s-cert-read' },
   },
   {
+    id: 'TRC-106', signature: 'cgroup_notify_on_release', where: 'container',
+    description: 'inside a container: open a notify_on_release file for writing, then remove it',
+    variants: { write: 'notify-on-release-write' },
+  },
+  {
+    id: 'TRC-1010', signature: 'cgroup_release_agent', where: 'container',
+    description: 'inside a container: open a release_agent file for writing, then remove it',
+    variants: { write: 'release-agent-write' },
+  },
+  {
+    id: 'TRC-1019', signature: 'docker_abuse', where: 'container',
+    description: 'inside a container: open a docker.sock file for writing, then remove it',
+    variants: { write: 'docker-sock-write' },
+  },
+  {
     id: 'TRC-1022', signature: 'dropped_executable', where: 'container',
     description: 'inside a container: write an ELF header to /tmp/dropped, then remove it',
     variants: { write: 'drop-elf' },

@@ -12,6 +12,8 @@ import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, TraceeProcess } from '../helpers/tracee-process.ts';
@@ -129,3 +131,20 @@ test('a plain run of the trigger program (no behaviour) gives no finding', async
   await new Promise((done) => setTimeout(done, 500));
   assert.deepEqual(tracee.findings.filter((f) => f.Context.hostProcessId === pid), []);
 });
+
+for (const trigger of TRIGGERS.filter((t) => t.where === 'container')) {
+  for (const [variant, action] of Object.entries(trigger.variants)) {
+    test(`${trigger.id} ${trigger.signature} (${variant}): the same system calls on the host give no finding`, async () => {
+      const binary = await triggerBinary();
+      const dir = await mkdtemp(join(tmpdir(), 'tracee-host-negative-'));
+      try {
+        const { stdout } = await promisify(execFile)(binary, [action, dir], { env: { PATH: '/usr/bin:/bin' } });
+        const { pid } = JSON.parse(stdout.trim().split('\n').pop()!);
+        await new Promise((done) => setTimeout(done, 700));
+        assert.deepEqual(tracee.findings.filter((f) => f.Context.hostProcessId === pid).map((f) => f.SigMetadata.ID), []);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+}
