@@ -147,7 +147,9 @@ async function run(opts: TraceeOptions): Promise<number> {
   const scope = compileKernelScope(split.policies, split.eventsByPolicy);
   const filter = new PolicyFilter(plan, { containers, processes, hostMountNs: mountNamespaceOf(1), startTimeNs: bootTimeNs(), kernelScope: split.kernelScoped });
   const printer = createEventPrinter(output.format, (t) => process.stdout.write(t),
-    { containers, processes, parseArguments: output.parseArguments }, { events: plan.printsEvents },
+    { containers, processes, parseArguments: output.parseArguments },
+    // Container filtering mode (a `container` scope): the table shows containers and images, as Tracee's.
+    { events: plan.printsEvents, containers: policies.some((p) => p.scope.some((s) => s.field === 'container')) },
     (err) => { capture.countDecodeFailures(1); console.error(`tracee: cannot print an event: ${err.message}`); });
 
   const eventIds = split.eventIds;

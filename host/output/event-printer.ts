@@ -12,6 +12,7 @@ import { decodeEvent, readBatchHeader, type DecodeOptions } from '../events/batc
 import { stringifyJson, type TraceeEvent } from '../events/event-json.ts';
 import { findingContext, findingToJson } from './finding-json.ts';
 import { createPrinter, type OutputFormat } from './printer.ts';
+import { TableLayout, type Columns } from './table.ts';
 import type { Finding } from '../engine/finding.ts';
 
 export interface EventPrinter {
@@ -26,6 +27,8 @@ type Write = (text: string) => void;
 export interface EventPrinterMode {
   /** Policies select events to print (not only detections): the table gets the event columns. */
   events: boolean;
+  /** Container filtering mode: the table shows each event's container and image. */
+  containers?: boolean;
 }
 
 /** Told about a record that cannot be decoded (it is skipped; the others print). */
@@ -35,13 +38,13 @@ export function createEventPrinter(format: OutputFormat, write: Write, options: 
   onError: DecodeErrorSink = (err) => { throw err; }): EventPrinter {
   if (format === 'json') return new JsonEventPrinter(write, options, onError);
   if (!mode.events) {
-    const findings = createPrinter('table', write, options);
+    const findings = createPrinter('table', write, options, mode.containers);
     return {
       printEvents: () => {},
       printFindings: (items) => findings.print(items.map(([f]) => f)),
     };
   }
-  return new TableEventPrinter(write, options, onError);
+  return new TableEventPrinter(write, options, onError, new TableLayout(COLUMNS, mode.containers ?? false));
 }
 
 /** Decodes one record, or reports it and returns undefined. */
@@ -85,13 +88,14 @@ class JsonEventPrinter implements EventPrinter {
   }
 }
 
-const COLUMNS: ReadonlyArray<[title: string, width: number]> = [
+const COLUMNS: Columns = [
   ['TIME', 18], ['UID', 6], ['COMM', 16], ['PID', 7], ['TID', 7], ['RET', 6], ['EVENT', 24], ['ARGS', 0],
 ];
 
 class TableEventPrinter implements EventPrinter {
   private headerDone = false;
-  constructor(private readonly write: Write, private readonly options: DecodeOptions, private readonly onError: DecodeErrorSink) {}
+  constructor(private readonly write: Write, private readonly options: DecodeOptions, private readonly onError: DecodeErrorSink,
+    private readonly layout: TableLayout) {}
 
   printEvents(batch: Uint8Array, items: ReadonlyArray<readonly [number, string[]]>): void {
     if (items.length === 0) return;
@@ -100,7 +104,7 @@ class TableEventPrinter implements EventPrinter {
     for (const [offset] of items) {
       const e = decodeOrReport(batch, offset, header, this.options, this.onError);
       if (!e) continue;
-      out += row(e, e.eventName, e.args.map((a) => `${a.name}: ${formatValue(a.value)}`).join(', '));
+      out += this.row(e, e.eventName, e.args.map((a) => `${a.name}: ${formatValue(a.value)}`).join(', '));
     }
     this.write(out);
   }
@@ -119,7 +123,7 @@ class TableEventPrinter implements EventPrinter {
       const severity = f.signature.properties.Severity;
       const data = Object.entries(f.data).map(([k, v]) => `${k}: ${formatValue(v)}`);
       const args = [`signature: ${f.signature.id}`, ...(severity !== undefined ? [`severity: ${severity}`] : []), ...data].join(', ');
-      out += row(e, f.signature.eventName, args);
+      out += this.row(e, f.signature.eventName, args);
     }
     this.write(out);
   }
@@ -127,23 +131,12 @@ class TableEventPrinter implements EventPrinter {
   private header(): string {
     if (this.headerDone) return '';
     this.headerDone = true;
-    return cells(COLUMNS.map(([t]) => t));
+    return this.layout.header();
   }
-}
 
-function row(e: TraceeEvent, event: string, args: string): string {
-  return cells([clock(e.timestamp), String(e.userId), e.processName, String(e.processId), String(e.threadId), String(e.returnValue), event, args]);
-}
-
-function cells(values: string[]): string {
-  return values.map((c, i) => (COLUMNS[i][1] ? c.padEnd(COLUMNS[i][1]) : c)).join(' ').trimEnd() + '\n';
-}
-
-/** HH:MM:SS.uuuuuu of an epoch-ns timestamp. */
-function clock(ns: bigint): string {
-  const d = new Date(Number(ns / 1_000_000n));
-  const micros = String((ns / 1000n) % 1_000_000n).padStart(6, '0');
-  return `${d.toISOString().slice(11, 19)}.${micros}`;
+  private row(e: TraceeEvent, event: string, args: string): string {
+    return this.layout.eventRow(e, [String(e.userId), e.processName, String(e.processId), String(e.threadId), String(e.returnValue), event, args]);
+  }
 }
 
 /** Values as Tracee's table shows them (Go's %v): lists in brackets, maps as map[k:v]. */

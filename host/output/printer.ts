@@ -7,6 +7,7 @@ import type { DecodeOptions } from '../events/batch-reader.ts';
 import type { Finding } from '../engine/finding.ts';
 import { findingContext, findingToJson } from './finding-json.ts';
 import { InvalidArgumentError } from '../errors.ts';
+import { TableLayout, type Columns } from './table.ts';
 
 export type OutputFormat = 'table' | 'json';
 
@@ -21,42 +22,32 @@ export function parseOutputFormat(format: string): OutputFormat {
   throw new InvalidArgumentError(`--output ${format}: unknown format (use table or json)`);
 }
 
-export function createPrinter(format: OutputFormat, write: Write, options: DecodeOptions = {}): Printer {
+/** `containers`: container filtering mode; the table shows each event's container and image. */
+export function createPrinter(format: OutputFormat, write: Write, options: DecodeOptions = {}, containers = false): Printer {
   if (format === 'json') return { print: (fs) => { for (const f of fs) write(stringifyJson(findingToJson(f, options)) + '\n'); } };
-  return new TablePrinter(write, options);
+  return new TablePrinter(write, options, new TableLayout(COLUMNS, containers));
 }
 
-const COLUMNS: ReadonlyArray<[title: string, width: number]> = [
+const COLUMNS: Columns = [
   ['TIME', 18], ['UID', 6], ['COMM', 16], ['PID', 7], ['TID', 7], ['SIGNATURE', 10], ['SEVERITY', 8], ['EVENT', 24], ['DATA', 0],
 ];
 
 class TablePrinter implements Printer {
   private headerDone = false;
-  constructor(private readonly write: Write, private readonly options: DecodeOptions) {}
+  constructor(private readonly write: Write, private readonly options: DecodeOptions, private readonly layout: TableLayout) {}
 
   print(findings: readonly Finding[]): void {
     if (findings.length === 0) return;
     if (!this.headerDone) {
-      this.write(row(COLUMNS.map(([t]) => t)));
+      this.write(this.layout.header());
       this.headerDone = true;
     }
     for (const f of findings) {
       const e = findingContext(f, this.options);
-      this.write(row([clock(e.timestamp), String(e.userId), e.processName, String(e.processId), String(e.threadId),
+      this.write(this.layout.eventRow(e, [String(e.userId), e.processName, String(e.processId), String(e.threadId),
         f.signature.id, String(f.signature.properties.Severity ?? ''), f.signature.eventName, dataText(f)]));
     }
   }
-}
-
-function row(cells: string[]): string {
-  return cells.map((c, i) => (COLUMNS[i][1] ? c.padEnd(COLUMNS[i][1]) : c)).join(' ').trimEnd() + '\n';
-}
-
-/** HH:MM:SS.uuuuuu of an epoch-ns timestamp, as Tracee's table printer shows. */
-function clock(ns: bigint): string {
-  const d = new Date(Number(ns / 1_000_000n));
-  const micros = String((ns / 1000n) % 1_000_000n).padStart(6, '0');
-  return `${d.toISOString().slice(11, 19)}.${micros}`;
 }
 
 function dataText(f: Finding): string {
