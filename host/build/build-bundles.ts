@@ -13,6 +13,7 @@
  * BuildError (`file:line:col message`), one bad signature not stopping the rest.
  */
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { BuildError, positionOf } from './build-error.ts';
@@ -20,6 +21,8 @@ import { compileSignature, type CompileOptions } from './compile.ts';
 import { exposeStart, finalizeBundle, START_EXPORT } from './finalize.ts';
 import { findSignatures, type SignatureSources } from './find-signatures.ts';
 import { ALLOWED_IMPORTS, METADATA_SECTION, ModuleAbort, forbiddenImports, runMetadataExport, toBundleMetadata, type BundleMetadata } from './metadata.ts';
+import { buildRegoBundles, findRegoBundleSources } from './rego/bundle-abi.ts';
+import { InvalidArgumentError } from '../errors.ts';
 
 export { BuildError } from './build-error.ts';
 export type { BundleMetadata } from './metadata.ts';
@@ -31,6 +34,10 @@ export interface BuildOptions extends CompileOptions {
   readonly report?: (line: string) => void;
   /** Skip signatures whose bundle is newer than the signature, the SDK, the build tool and the catalogue. */
   readonly ifChanged?: boolean;
+  /** Rego files that do not import rego.v1 are parsed as this version (default v0, as Tracee's signatures). */
+  readonly regoVersion?: 'v0' | 'v1';
+  /** Also write every Rego signature into one all-in-one module with this file name. */
+  readonly regoAllInOne?: string;
 }
 
 export interface BundleInfo {
@@ -91,9 +98,18 @@ export function buildBundles(srcDir: string, outDir: string, options: BuildOptio
 }
 
 async function build(srcDir: string, outDir: string, options: BuildOptions): Promise<BuildResult> {
-  const sources = await findSignatures(srcDir);
+  // .rego signatures (a Rego directory, or a mixed one) build through host/build/rego.
+  const regoFiles = existsSync(srcDir) ? await findRegoBundleSources(srcDir) : [];
+  let sources: SignatureSources;
+  try {
+    sources = await findSignatures(srcDir);
+  } catch (err) {
+    if (!regoFiles.length || !(err instanceof InvalidArgumentError)) throw err;
+    return buildRego(srcDir, outDir, options, { built: [], errors: [], warnings: [], upToDate: [] });
+  }
   const result: BuildResult = { built: [], errors: [], warnings: [], upToDate: [] };
   await mkdir(outDir, { recursive: true });
+  if (regoFiles.length) await buildRego(srcDir, outDir, options, result);
   const shared = options.ifChanged ? await newestInput([sources.sdkSource, BUILD_TOOL_DIR, CATALOGUE_DIR]) : 0;
   for (const file of sources.files) {
     const out = path.join(path.resolve(outDir), `${path.basename(file, '.ts')}.wasm`);
@@ -111,6 +127,13 @@ async function build(srcDir: string, outDir: string, options: BuildOptions): Pro
       options.report?.(`built ${outcome.bundle.path} (${outcome.bundle.metadata.id}, ${outcome.bundle.size} bytes)`);
     }
   }
+  return result;
+}
+
+async function buildRego(srcDir: string, outDir: string, options: BuildOptions, result: BuildResult): Promise<BuildResult> {
+  const rego = await buildRegoBundles(srcDir, outDir, { regoVersion: options.regoVersion, allInOne: options.regoAllInOne, report: options.report });
+  result.built.push(...rego.built);
+  result.errors.push(...rego.errors);
   return result;
 }
 

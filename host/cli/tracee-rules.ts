@@ -73,11 +73,36 @@ program.command('sign')
   }));
 
 program.command('build')
-  .description('compile AssemblyScript signatures into one .wasm bundle each')
+  .description('compile AssemblyScript (.ts) and Rego (.rego) signatures into one .wasm bundle each')
   .argument('<src>', 'signatures source directory (e.g. signatures-as/)')
   .requiredOption('-o, --out <dir>', 'output directory for bundles')
   .option('--if-changed', 'rebuild only bundles older than their sources (or the SDK, build tool, catalogue)')
-  .action((src: string, opts: { out: string; ifChanged?: boolean }) => runMain('tracee-rules', () => build(src, opts.out, opts.ifChanged)));
+  .option('--rego-version <v0|v1>', 'Rego syntax of .rego files that do not import rego.v1 (Tracee\'s signatures are v0)', 'v0')
+  .action((src: string, opts: { out: string; ifChanged?: boolean; regoVersion: string }) => runMain('tracee-rules', () => build(src, opts.out, opts.ifChanged, regoVersionOption(opts.regoVersion))));
+
+program.command('test')
+  .description('run the test_* rules of Rego files (OPA-test style, `with input as {...}`) and report each as PASS or FAIL')
+  .argument('<src>', 'a directory of .rego files (e.g. signatures-rego/) or one file')
+  .option('--rego-version <v0|v1>', 'Rego syntax of files that do not import rego.v1', 'v0')
+  .option('--run <text>', 'only the tests whose name (data.<package>.<rule>) contains TEXT')
+  .action((src: string, opts: { regoVersion: string; run?: string }) => runMain('tracee-rules', () => regoTest(src, regoVersionOption(opts.regoVersion), opts.run)));
+
+function regoVersionOption(v: string): 'v0' | 'v1' {
+  if (v !== 'v0' && v !== 'v1') throw new InvalidArgumentError(`--rego-version ${v}: use v0 or v1`);
+  return v;
+}
+
+/** `tracee-rules test`: exit 0 when every test passed, 1 when one failed or the Rego did not compile. */
+async function regoTest(src: string, regoVersion: 'v0' | 'v1', filter?: string): Promise<number> {
+  const { runRegoTests } = await import('../build/rego/rego-tests.ts');
+  const report = await runRegoTests(src, { regoVersion, filter });
+  for (const e of report.errors) console.error(e);
+  if (report.errors.length) return 1;
+  for (const r of report.results) console.log(r.passed ? `PASS ${r.name}` : `FAIL ${r.name} (${r.reason})`);
+  const failed = report.results.filter((r) => !r.passed).length;
+  console.log(`${report.results.length - failed} passed, ${failed} failed`);
+  return failed ? 1 : 0;
+}
 
 async function run(opts: RulesOptions): Promise<number> {
   const { bundles, errors, disabled } = await loadRulesDir(opts.rulesDir, { rules: opts.rules, trustedKeys: trustedKeys(opts, 'tracee-rules') });
@@ -172,9 +197,9 @@ async function unavailableEventNames(): Promise<{ unavailable?: Map<string, stri
   }
 }
 
-async function build(src: string, out: string, ifChanged = false): Promise<number> {
+async function build(src: string, out: string, ifChanged = false, regoVersion: 'v0' | 'v1' = 'v0'): Promise<number> {
   const { buildBundles } = await import('../build/build-bundles.ts');
-  const result = await buildBundles(src, out, { ifChanged, report: (line) => console.error(line) });
+  const result = await buildBundles(src, out, { ifChanged, regoVersion, report: (line) => console.error(line) });
   if (result.upToDate.length) console.error(`bundles up to date: ${result.upToDate.length}`);
   return result.errors.length ? 1 : 0;
 }

@@ -7,6 +7,8 @@ import { BundleLoadError } from '../errors.ts';
 import { readMetadata, type SignatureMetadata } from './metadata.ts';
 import { decodeFindingData, type FindingData } from './finding-data.ts';
 import type { ContainerInfo, ContainerTable } from '../events/containers.ts';
+import { BundleLimitError, formatBytes, limitMemory, resolveLimits, type BundleLimits } from './limits.ts';
+import { isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData } from '../build/rego/bundle-glue.ts';
 
 export const BUNDLE_ABI_VERSION = 1;
 
@@ -40,6 +42,15 @@ export interface BundleOptions {
    * be set later through `Bundle.containers`.
    */
   containers?: ContainerTable;
+  /** Memory, findings per batch and finding size (limits.ts); defaults DEFAULT_LIMITS. */
+  limits?: Partial<BundleLimits>;
+}
+
+/** A bundle compiled and validated (imports, exports, metadata, memory limit) but not instantiated: none of its code has run. */
+export interface CompiledBundle {
+  readonly name: string;
+  readonly module: WebAssembly.Module;
+  readonly metadata: SignatureMetadata;
 }
 
 const REQUIRED_EXPORTS: Record<string, string> = {
@@ -52,7 +63,8 @@ const REQUIRED_EXPORTS: Record<string, string> = {
 /** Thrown through wasm frames by the abort import. */
 export class BundleAbort extends Error {}
 
-export type FindingSink = (eventIndex: number, data: FindingData) => void;
+/** `raw`: the data as the bundle encoded it (when it did), a view of its memory valid only during the call. */
+export type FindingSink = (eventIndex: number, data: FindingData, raw?: Uint8Array) => void;
 export type LogSink = (level: number, message: string) => void;
 
 export class Bundle {
@@ -63,9 +75,16 @@ export class Bundle {
   onFinding: FindingSink = () => {};
   /** Answers tracee.container_get; undefined: no container is known. */
   containers: ContainerTable | undefined;
+  /** Rego bundles (OPA-ABI modules, host/build/rego/bundle-glue.ts): their imports, and findings read back after each call. */
+  private rego: RegoBundleGlue | undefined;
 
-  private constructor(readonly name: string, readonly metadata: SignatureMetadata, instance: WebAssembly.Instance) {
+  private constructor(readonly name: string, readonly metadata: SignatureMetadata, instance: WebAssembly.Instance, readonly limits: BundleLimits) {
     this.exports = instance.exports as unknown as BundleExports;
+  }
+
+  /** Current size of the bundle's linear memory. */
+  get memoryBytes(): number {
+    return this.exports.memory.buffer.byteLength;
   }
 
   /** The signature ships disabled (Tracee's noisy ones): run it only when selected by ID or event name. */
@@ -75,10 +94,21 @@ export class Bundle {
 
   /** Compiles, validates and instantiates a bundle; throws BundleLoadError naming the problem. */
   static async load(name: string, bytes: Uint8Array, log: LogSink, options: BundleOptions = {}): Promise<Bundle> {
+    return Bundle.instantiate(await Bundle.compile(name, bytes, options), log, options);
+  }
+
+  /**
+   * The first half of load: compiles the bytes with the memory limit applied
+   * and validates imports, exports and metadata, running no bundle code.
+   * The module can be instantiated here or in a worker (sandbox/).
+   */
+  static async compile(name: string, bytes: Uint8Array, options: BundleOptions = {}): Promise<CompiledBundle> {
+    const limits = resolveLimits(options.limits);
     let module: WebAssembly.Module;
     try {
-      module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+      module = await WebAssembly.compile(limitMemory(bytes, limits.maxMemoryBytes) as Uint8Array<ArrayBuffer>);
     } catch (err) {
+      if (err instanceof BundleLimitError) throw new BundleLoadError(name, err.message, { cause: err });
       throw new BundleLoadError(name, `not a valid WebAssembly module: ${(err as Error).message}`);
     }
     checkImports(name, module);
@@ -89,12 +119,24 @@ export class Bundle {
     } catch (err) {
       throw new BundleLoadError(name, (err as Error).message);
     }
+    return { name, module, metadata };
+  }
+
+  /** The second half of load: instantiates (running the bundle's start function) and checks the ABI version. Synchronous. */
+  static instantiate(compiled: CompiledBundle, log: LogSink, options: BundleOptions = {}): Bundle {
+    const { name, module, metadata } = compiled;
+    const limits = resolveLimits(options.limits);
     let bundle: Bundle | undefined;
     const memory = () => bundle?.exports.memory.buffer ?? new ArrayBuffer(0);
     const imports = {
       tracee: {
         emit_finding: (index: number, ptr: number, len: number) => {
-          bundle!.onFinding(index >>> 0, decodeFindingData(new Uint8Array(memory()), ptr >>> 0, len >>> 0));
+          if (len >>> 0 > limits.maxFindingBytes) {
+            throw new BundleLimitError('finding-size', `a finding of ${formatBytes(len >>> 0)} is over the finding size limit of ${formatBytes(limits.maxFindingBytes)}`);
+          }
+          const mem = new Uint8Array(memory());
+          const data = decodeFindingData(mem, ptr >>> 0, len >>> 0);
+          bundle!.onFinding(index >>> 0, data, mem.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0)));
         },
         log: (level: number, ptr: number, len: number) => log(level, utf8Slice(memory(), ptr >>> 0, len >>> 0)),
         container_get: (ref: number, field: number, ptr: number, cap: number) =>
@@ -106,13 +148,18 @@ export class Bundle {
         },
       },
     };
+    const rego = isRegoBundle(module) ? new RegoBundleGlue((m) => new BundleAbort(m), limits.maxMemoryBytes) : undefined;
     let instance: WebAssembly.Instance;
     try {
-      instance = await WebAssembly.instantiate(module, imports);
+      instance = new WebAssembly.Instance(module, rego ? rego.imports() : imports);
     } catch (err) {
-      throw new BundleLoadError(name, `instantiation failed: ${(err as Error).message}`);
+      throw new BundleLoadError(name, `instantiation failed: ${(err as Error).message}`, { cause: err });
     }
-    bundle = new Bundle(name, metadata, instance);
+    bundle = new Bundle(name, metadata, instance, limits);
+    if (rego) {
+      rego.attach(instance);
+      bundle.rego = rego;
+    }
     bundle.containers = options.containers;
     const version = bundle.exports.tracee_abi_version.value;
     if (version !== BUNDLE_ABI_VERSION) throw new BundleLoadError(name, `ABI version ${version} is not supported (this host supports ${BUNDLE_ABI_VERSION})`);
@@ -132,15 +179,18 @@ export class Bundle {
 
   /** Runs the bundle on the batch in its input buffer; returns its finding count. */
   run(len: number): number {
-    return this.exports.tracee_on_batch(this.inputPtr, len);
+    const n = this.exports.tracee_on_batch(this.inputPtr, len);
+    if (this.rego && n > 0) for (const f of this.rego.findings(n)) this.onFinding(f.index, regoFindingData(f.data));
+    return n;
   }
 }
 
 function checkImports(name: string, module: WebAssembly.Module): void {
+  const allowed = isRegoBundle(module) ? REGO_ALLOWED_IMPORTS : ALLOWED_IMPORTS;
   for (const imp of WebAssembly.Module.imports(module)) {
     const key = `${imp.module}.${imp.name}`;
-    if (ALLOWED_IMPORTS[key] !== imp.kind) {
-      throw new BundleLoadError(name, `import ${key} (${imp.kind}) is not part of the signature SDK; allowed: ${Object.keys(ALLOWED_IMPORTS).join(', ')}`);
+    if (allowed[key] !== imp.kind) {
+      throw new BundleLoadError(name, `import ${key} (${imp.kind}) is not part of the signature SDK; allowed: ${Object.keys(allowed).join(', ')}`);
     }
   }
 }

@@ -14,6 +14,8 @@ import { eventByName } from '../events/catalogue.ts';
 import { EventFormatError } from '../errors.ts';
 import type { Bundle } from './bundle.ts';
 import type { Finding } from './finding.ts';
+import type { FindingData } from './finding-data.ts';
+import { BundleLimitError, formatBytes } from './limits.ts';
 import type { Origin } from './metadata.ts';
 
 const ORIGIN_ANY = 0;
@@ -53,19 +55,47 @@ export interface EngineStats {
   findings: number;
   bundleErrors: number;
   badBatches: number;
+  /** Bundles disabled for going past one of their limits (limits.ts); also counted in bundleErrors. */
+  limitsExceeded: number;
 }
 
-export type EngineErrorSink = (message: string) => void;
+/** `disabled` is given when the error disabled a bundle: which, and the error (a BundleLimitError for a limit). */
+export type EngineErrorSink = (message: string, disabled?: { bundle: Bundle; error: Error }) => void;
+
+/**
+ * Receives each finding as the bundle emits it (bundle order, not event
+ * order): the bundle, the offset of the triggering record in the batch, the
+ * data, and the data as the bundle encoded it when it did (valid only during the call).
+ */
+export type FindingCollector = (bundle: Bundle, recordOffset: number, data: FindingData, raw?: Uint8Array) => void;
+
+/** Memory this close to the limit when a bundle fails is taken as the limit being hit (a failed memory.grow). */
+const MEMORY_LIMIT_SLACK = 1 << 20;
 
 export class Engine {
-  private readonly slots: Slot[];
-  /** Selectors by event id; index -1 of the map holds "*" selectors. */
-  private readonly byEvent = new Map<number, Selector[]>();
-  private readonly anyEvent: Selector[] = [];
-  readonly stats: EngineStats = { batches: 0, events: 0, findings: 0, bundleErrors: 0, badBatches: 0 };
+  private slots: Slot[] = [];
+  /** Selectors by event id. */
+  private byEvent = new Map<number, Selector[]>();
+  private anyEvent: Selector[] = [];
+  readonly stats: EngineStats = { batches: 0, events: 0, findings: 0, bundleErrors: 0, badBatches: 0, limitsExceeded: 0 };
 
   constructor(bundles: readonly Bundle[], private readonly onError: EngineErrorSink = (m) => console.error(m)) {
-    this.slots = bundles.map((bundle, index) => ({ bundle, index, disabled: null, findings: 0, offsets: [], out: null, outPos: 0, runStart: 0, runEnd: 0 }));
+    this.setBundles(bundles);
+  }
+
+  /**
+   * Runs `bundles` from the next batch on (hot reload, reload.ts). A bundle
+   * that was already loaded keeps its finding count and disabled state;
+   * one no longer listed is dropped. Call it between batches.
+   */
+  setBundles(bundles: readonly Bundle[]): void {
+    const previous = new Map(this.slots.map((s) => [s.bundle, s]));
+    this.slots = bundles.map((bundle, index) => ({
+      bundle, index, disabled: previous.get(bundle)?.disabled ?? null, findings: previous.get(bundle)?.findings ?? 0,
+      offsets: [], out: null, outPos: 0, runStart: 0, runEnd: 0,
+    }));
+    this.byEvent = new Map();
+    this.anyEvent = [];
     for (const slot of this.slots) {
       for (const sel of slot.bundle.metadata.selectedEvents) {
         const selector = { slot, origin: ORIGIN_CODES[sel.origin] };
@@ -92,22 +122,43 @@ export class Engine {
 
   /** Runs every interested bundle on the batch; returns the findings in event order. */
   process(batch: Uint8Array): Finding[] {
+    const found: Array<[offset: number, finding: Finding]> = [];
+    let clockOffsetNs = 0n;
+    const touched = this.run(batch, (bundle, at, data) => {
+      const size = viewOf(batch).getUint32(at, true);
+      found.push([at, { signature: bundle.metadata, record: batch.slice(at, at + size), clockOffsetNs, data }]);
+    }, (offset) => { clockOffsetNs = offset; });
+    if (touched > 1) found.sort((a, b) => a[0] - b[0]); // stable: bundle order within an event
+    return found.map(([, f]) => f);
+  }
+
+  /**
+   * Runs every interested bundle on the batch, handing each finding to
+   * `collect` instead of building Finding objects (the sandbox's workers send
+   * them on in a compact form); returns the number of findings.
+   */
+  collect(batch: Uint8Array, collect: FindingCollector): number {
+    const before = this.stats.findings;
+    this.run(batch, collect);
+    return this.stats.findings - before;
+  }
+
+  /** Returns the number of bundles that ran. */
+  private run(batch: Uint8Array, collect: FindingCollector, onHeader?: (clockOffsetNs: bigint) => void): number {
     let header;
     try {
       header = readBatchHeader(batch);
     } catch (err) {
       this.stats.badBatches++;
       this.onError(`engine: dropped a batch: ${(err as Error).message}`);
-      return [];
+      return 0;
     }
+    onHeader?.(header.clockOffsetNs);
     this.stats.batches++;
     this.stats.events += header.count;
     const touched = this.gather(batch, header.headerSize, header.count, header.byteLength);
-    const found: Array<[offset: number, finding: Finding]> = [];
-    for (const slot of touched) this.runSlot(slot, batch, header.clockOffsetNs, found);
-    this.stats.findings += found.length;
-    if (touched.length > 1) found.sort((a, b) => a[0] - b[0]); // stable: bundle order within an event
-    return found.map(([, f]) => f);
+    for (const slot of touched) this.runSlot(slot, batch, header.clockOffsetNs, collect);
+    return touched.length;
   }
 
   /** Copies each record into the input of every enabled bundle that selected it. */
@@ -170,7 +221,7 @@ export class Engine {
     slot.runStart = slot.runEnd;
   }
 
-  private runSlot(slot: Slot, batch: Uint8Array, clockOffsetNs: bigint, found: Array<[number, Finding]>): void {
+  private runSlot(slot: Slot, batch: Uint8Array, clockOffsetNs: bigint, collect: FindingCollector): void {
     const offsets = slot.offsets;
     slot.out = null;
     if (slot.disabled !== null) return;
@@ -184,12 +235,14 @@ export class Engine {
       v.setUint32(BATCH_HEADER.count.offset, offsets.length, true);
       v.setUint32(BATCH_HEADER.byteLength.offset, slot.outPos, true);
       v.setBigInt64(BATCH_HEADER.clockOffsetNs.offset, clockOffsetNs, true);
-      slot.bundle.onFinding = (index, data) => {
+      const maxFindings = slot.bundle.limits.maxFindingsPerBatch;
+      let emitted = 0;
+      slot.bundle.onFinding = (index, data, raw) => {
         if (index >= offsets.length) throw new Error(`emit_finding for event ${index} of a batch of ${offsets.length}`);
-        const at = offsets[index];
-        const size = viewOf(batch).getUint32(at, true);
-        found.push([at, { signature: slot.bundle.metadata, record: batch.slice(at, at + size), clockOffsetNs, data }]);
+        if (++emitted > maxFindings) throw new BundleLimitError('findings', `more than ${maxFindings} findings in one batch (the findings per batch limit)`);
+        collect(slot.bundle, offsets[index], data, raw);
         slot.findings++;
+        this.stats.findings++;
       };
       const result = slot.bundle.run(slot.outPos);
       if (result < 0) throw new Error(`tracee_on_batch returned error ${result}`);
@@ -200,8 +253,29 @@ export class Engine {
 
   private disable(slot: Slot, err: Error): void {
     const m = slot.bundle.metadata;
+    if (err instanceof WebAssembly.RuntimeError) err = new Error(`trap: ${err.message}`, { cause: err });
+    err = asMemoryLimit(slot.bundle, err);
     slot.disabled = err.message;
     this.stats.bundleErrors++;
-    this.onError(`engine: signature ${m.id} (${slot.bundle.name}) disabled: ${err.message}`);
+    if (err instanceof BundleLimitError) this.stats.limitsExceeded++;
+    this.onError(`engine: signature ${m.id} (${slot.bundle.name}) disabled: ${err.message}`, { bundle: slot.bundle, error: err });
   }
+}
+
+/**
+ * A bundle that fails with its memory at (or within a MiB of) its limit most
+ * likely failed to grow it: say so. The limit itself is enforced by the
+ * module's memory maximum (limits.ts).
+ */
+function asMemoryLimit(bundle: Bundle, err: Error): Error {
+  if (err instanceof BundleLimitError) return err;
+  const limit = bundle.limits.maxMemoryBytes;
+  let used: number;
+  try {
+    used = bundle.memoryBytes;
+  } catch {
+    return err;
+  }
+  if (used < limit - Math.min(MEMORY_LIMIT_SLACK, limit / 4)) return err;
+  return new BundleLimitError('memory', `memory limit of ${formatBytes(limit)} reached (it has ${formatBytes(used)}): ${err.message}`);
 }

@@ -15,8 +15,7 @@ import {
 } from "./value";
 import { T_OBJECT, T_NUMBER, numInt, numIsI64, intOut } from "./number";
 
-@external("env", "rt_policy_eval")
-declare function policyEval(ctx: usize): void;
+import { policyEval } from "./eval";
 
 // ---- ABI: memory ----
 
@@ -112,7 +111,14 @@ function memoFrameNew(prev: usize): usize {
   store<usize>(f, prev);
   return f;
 }
-export function rt_memo_init(n: usize): void { memoCount = n; memoFrame = memoFrameNew(0); }
+/** Set by tracee.ts between evaluations of one record: the entrypoints share one memo frame (same input and data). */
+export let memoShared = false;
+export function setMemoShared(v: bool): void { memoShared = v; }
+export function rt_memo_init(n: usize): void {
+  if (memoShared && memoFrame != 0 && memoCount == n && load<usize>(memoFrame) == 0) return;
+  memoCount = n;
+  memoFrame = memoFrameNew(0);
+}
 export function rt_memo_push(): void { memoFrame = memoFrameNew(memoFrame); }
 export function rt_memo_pop(): void { memoFrame = load<usize>(memoFrame); }
 export function rt_memo_get(i: usize): usize { return load<usize>(memoFrame + 8 + (i << 2)); }
@@ -151,4 +157,6 @@ export function rt_mapping_lookup(mapping: usize, path: usize): i32 {
 }
 
 export { rt_heap_base } from "./mem";
+export { tracee_input, tracee_on_batch, tracee_finding } from "./tracee";
+export { rt_bundle_cfg_ptr, rt_bundle_cfg_len } from "./eval";
 export * from "./builtins/index";

@@ -65,7 +65,12 @@ export function strAscii(s: string): usize {
 
 export function bytesCompare(ap: usize, an: usize, bp: usize, bn: usize): i32 {
   let n = an < bn ? an : bn;
-  for (let i: usize = 0; i < n; i++) {
+  let i: usize = 0;
+  if (ap != bp) {
+    // 8 bytes at a time until they differ
+    while (i + 8 <= n && load<u64>(ap + i) == load<u64>(bp + i)) i += 8;
+  } else i = n;
+  for (; i < n; i++) {
     let x = load<u8>(ap + i), y = load<u8>(bp + i);
     if (x != y) return x < y ? -1 : 1;
   }
@@ -126,6 +131,29 @@ export function objNew(): usize {
 export function objFind(o: usize, key: usize): i32 {
   let lo: i32 = 0, hi: i32 = <i32>load<u32>(o, 4) - 1;
   let keys = load<usize>(o, 12);
+  if (load<u8>(key) == T_STRING) {
+    // string keys (the common case): compare bytes without the generic dispatch
+    let kp = strPtr(key), kn = strLen(key);
+    if (hi < 8) {
+      // small objects: an equality scan (length first) finds present keys fastest
+      for (let i: i32 = 0; i <= hi; i++) {
+        let x = load<usize>(keys + (<usize>i << 2));
+        if (x == key) return i;
+        if (load<u8>(x) == T_STRING && strLen(x) == kn && (strPtr(x) == kp || memory.compare(strPtr(x), kp, kn) == 0)) return i;
+      }
+    }
+    while (lo <= hi) {
+      let mid = (lo + hi) >>> 1;
+      let x = load<usize>(keys + (<usize>mid << 2));
+      let c: i32;
+      let tx = load<u8>(x);
+      if (tx != T_STRING) c = tx < T_STRING ? -1 : 1;
+      else c = x == key ? 0 : bytesCompare(strPtr(x), strLen(x), kp, kn);
+      if (c == 0) return mid;
+      if (c < 0) lo = mid + 1; else hi = mid - 1;
+    }
+    return -lo - 1;
+  }
   while (lo <= hi) {
     let mid = (lo + hi) >>> 1;
     let c = compare(load<usize>(keys + (<usize>mid << 2)), key);

@@ -1,8 +1,15 @@
 // OPA compliance corpus runner for the Rego back end.
 //
-// Usage: tsx test/conformance/opa.ts <corpus-dir> --plans [--only TEXT] [--verbose] [--report FILE]
+// Usage: tsx test/conformance/opa.ts <corpus-dir> [--plans] [--only TEXT] [--verbose] [--report FILE]
 //
-// Every case that expects a result is run by compiling its precomputed IR
+// Without --plans (end to end), each case's modules and query go through our
+// parser, compiler and planner (compileRego), then part 1's back end. Cases
+// expecting an error count when we reject them at compile time or evaluation
+// fails (strict_error cases: builtin errors are undefined in OPA's wasm, so an
+// empty result also counts). Known failures: opa-e2e-known-failures.json.
+// The last line is `native: P/1104 passed; results: Q/1837 passed; errors: R/238 passed`.
+//
+// With --plans, every case that expects a result is run by compiling its precomputed IR
 // plan with compilePlan, loading the module with @open-policy-agent/opa-wasm's
 // loadPolicy, evaluating it with the case's data and input, and comparing with
 // want_result (Rego equality; sort_bindings honoured). Cases that call only
@@ -13,7 +20,7 @@ import { loadPolicy } from "@open-policy-agent/opa-wasm";
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compilePlan } from "../../host/build/rego/index.ts";
+import { compilePlan, compileRego } from "../../host/build/rego/index.ts";
 import { buildRuntime } from "../../host/build/rego/build-runtime.ts";
 import type { Policy } from "../../host/build/rego/plan.ts";
 import { parseRegoTerm } from "./rego-term.ts";
@@ -30,6 +37,8 @@ interface Case {
   input_term?: string;
   want_result?: Record<string, unknown>[];
   want_error?: string;
+  want_error_code?: string;
+  strict_error?: boolean;
   sort_bindings?: boolean;
   ignore_generated_vars?: boolean;
   plan: Policy;
@@ -42,6 +51,7 @@ interface Outcome {
   passed: boolean;
   reason?: string;
   known?: string;
+  error?: boolean;
 }
 
 function walk(dir: string): string[] {
@@ -49,7 +59,8 @@ function walk(dir: string): string[] {
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...walk(p));
-    else if (name.endsWith(".json")) out.push(p);
+    // Cases are JSON; one corpus file is JSON with a .yml name.
+    else if (name.endsWith(".json") || (/\.ya?ml$/.test(name) && readFileSync(p, "utf8").trimStart().startsWith("{"))) out.push(p);
   }
   return out;
 }
@@ -85,10 +96,29 @@ function short(v: unknown, n = 160): string {
   return s.length > n ? s.slice(0, n) + "…" : s;
 }
 
-async function runCase(c: Case): Promise<string | undefined> {
-  let wasm: Uint8Array;
+/** Our front end: the case's modules and query → plan ("eval" entrypoint). */
+function frontEnd(c: Case): Policy | string {
+  const modules = (c.modules ?? []).map((text, i) => ({ file: `module-${i}.rego`, text }));
+  let r;
   try {
-    wasm = compilePlan(c.plan, { optimize: false, validate: false });
+    r = compileRego(modules, [], { regoVersion: "v1", queries: [{ name: "eval", query: c.query ?? "" }] });
+  } catch (e) {
+    return `crash: ${(e as Error).stack?.split("\n").slice(0, 3).join(" | ")}`;
+  }
+  if ("errors" in r) return `rego: ${r.errors.map((e) => e.message).join("; ").slice(0, 300)}`;
+  return r.plan;
+}
+
+async function runCase(c: Case, e2e = false): Promise<string | undefined> {
+  let wasm: Uint8Array;
+  let plan = c.plan;
+  if (e2e) {
+    const p = frontEnd(c);
+    if (typeof p === "string") return p;
+    plan = p;
+  }
+  try {
+    wasm = compilePlan(plan, { optimize: false, validate: e2e });
   } catch (e) {
     return `compile: ${(e as Error).message}`;
   }
@@ -114,6 +144,45 @@ async function runCase(c: Case): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * A case expecting an error passes when our compiler rejects it, or evaluation
+ * throws; with strict_error (builtin errors, undefined in OPA's wasm without
+ * strict mode) an empty result also counts.
+ */
+const errorHow = { compile: 0, eval: 0, undefined: 0 };
+const compileRejected: string[] = [];
+
+async function runErrorCase(c: Case): Promise<string | undefined> {
+  const p = frontEnd(c);
+  if (typeof p === "string") {
+    if (!p.startsWith("rego: ")) return p;
+    errorHow.compile++;
+    compileRejected.push(`${c.note}: ${p.slice(6, 200)}`);
+    return undefined;
+  }
+  let wasm: Uint8Array;
+  try {
+    wasm = compilePlan(p, { optimize: false });
+  } catch (e) {
+    return `compile: ${(e as Error).message}`;
+  }
+  let input: unknown = c.input;
+  if (c.input_term !== undefined) {
+    try { input = parseRegoTerm(c.input_term); } catch (e) { return `input_term: ${(e as Error).message}`; }
+  }
+  let got: unknown[];
+  try {
+    const policy = await loadPolicy(wasm);
+    if (c.data !== undefined) policy.setData(c.data as object);
+    got = policy.evaluate(input) as unknown[];
+  } catch {
+    errorHow.eval++;
+    return undefined;
+  }
+  if (c.strict_error && got.length === 0) { errorHow.undefined++; return undefined; }
+  return `want error ${c.want_error_code ?? ""} ${short(c.want_error ?? "")}, got ${short(got)}`;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const dir = args.find((a) => !a.startsWith("--") && !args[args.indexOf(a) - 1]?.match(/^--(only|report)$/));
@@ -121,14 +190,11 @@ async function main(): Promise<void> {
     console.error("usage: opa.ts <corpus-dir> --plans [--only TEXT] [--verbose] [--report FILE]");
     process.exit(2);
   }
-  if (!args.includes("--plans")) {
-    console.error("opa.ts: only --plans mode (precomputed IR plans) is implemented");
-    process.exit(2);
-  }
+  const e2e = !args.includes("--plans");
   const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
   const verbose = args.includes("--verbose");
-  const reportPath = args.includes("--report") ? args[args.indexOf("--report") + 1] : join(here, "results", "opa.json");
-  const known: Record<string, string> = JSON.parse(readFileSync(join(here, "opa-known-failures.json"), "utf8"));
+  const reportPath = args.includes("--report") ? args[args.indexOf("--report") + 1] : join(here, "results", e2e ? "opa-e2e.json" : "opa.json");
+  const known: Record<string, string> = JSON.parse(readFileSync(join(here, e2e ? "opa-e2e-known-failures.json" : "opa-known-failures.json"), "utf8"));
 
   await buildRuntime({ quiet: true });
   const root = resolve(dir);
@@ -138,21 +204,24 @@ async function main(): Promise<void> {
     const category = rel.split("/")[0];
     const doc = JSON.parse(readFileSync(file, "utf8")) as { cases: Case[] };
     for (const c of doc.cases ?? []) {
-      if (c.want_result === undefined) continue;
+      const isError = c.want_result === undefined && (c.want_error !== undefined || c.want_error_code !== undefined);
+      if (c.want_result === undefined && !(e2e && isError)) continue;
       const id = `${rel}#${c.note}`;
       if (only && !id.includes(only)) continue;
       const builtins = (c.plan?.static?.builtin_funcs ?? []).map((b) => b.name);
       const native = builtins.every((b) => OPA_NATIVE_BUILTINS.has(b));
-      const reason = await runCase(c);
-      const o: Outcome = { id, category, native, passed: reason === undefined, reason };
+      const reason = isError ? await runErrorCase(c) : await runCase(c, e2e);
+      const o: Outcome = { id, category, native, passed: reason === undefined, reason, error: isError };
       if (!o.passed && known[id]) o.known = known[id];
       outcomes.push(o);
       if (verbose) console.log(`${o.passed ? "ok  " : "FAIL"} ${id}${reason ? "  " + reason : ""}`);
     }
   }
 
+  const errOutcomes = outcomes.filter((o) => o.error);
+  const resOutcomes = outcomes.filter((o) => !o.error);
   const cats = new Map<string, { p: number; n: number }>();
-  for (const o of outcomes) {
+  for (const o of resOutcomes) {
     const e = cats.get(o.category) ?? { p: 0, n: 0 };
     e.n++; if (o.passed) e.p++;
     cats.set(o.category, e);
@@ -166,16 +235,24 @@ async function main(): Promise<void> {
   }
   const unexpectedPasses = Object.keys(known).filter((k) => outcomes.some((o) => o.id === k && o.passed));
   if (unexpectedPasses.length) console.log(`\nknown failures that now pass (remove from the list): ${unexpectedPasses.join(", ")}`);
-  const nat = outcomes.filter((o) => o.native);
+  const nat = resOutcomes.filter((o) => o.native);
   const natP = nat.filter((o) => o.passed).length;
-  const allP = outcomes.filter((o) => o.passed).length;
+  const allP = resOutcomes.filter((o) => o.passed).length;
+  const errP = errOutcomes.filter((o) => o.passed).length;
   mkdirSync(dirname(reportPath), { recursive: true });
   writeFileSync(reportPath, JSON.stringify({
-    corpus: root, native: { passed: natP, total: nat.length }, results: { passed: allP, total: outcomes.length },
+    corpus: root, mode: e2e ? "end-to-end" : "plans", native: { passed: natP, total: nat.length },
+    results: { passed: allP, total: resOutcomes.length },
+    ...(e2e ? { errors: { passed: errP, total: errOutcomes.length } } : {}),
     categories: Object.fromEntries(cats), failures,
   }, null, 2));
+  if (e2e) {
+    console.log(`\nerror cases passed: ${errorHow.compile} rejected at compile time, ${errorHow.eval} failed at evaluation, ${errorHow.undefined} undefined (strict_error)`);
+    if (verbose) for (const r of compileRejected) console.log(`  compile-time rejection: ${r}`);
+  }
   console.log(`\nreport: ${relative(process.cwd(), reportPath)}`);
-  console.log(`native: ${natP}/${nat.length} passed; results: ${allP}/${outcomes.length} passed`);
+  console.log(`native: ${natP}/${nat.length} passed; results: ${allP}/${resOutcomes.length} passed` +
+    (e2e ? `; errors: ${errP}/${errOutcomes.length} passed` : ""));
 }
 
 main().catch((e) => {

@@ -28,6 +28,14 @@ export interface CompileOptions {
   optimize?: boolean;
   /** Validate the module before emitting (default true). */
   validate?: boolean;
+  /**
+   * Tracee bundle mode (host/build/rego/bundle-abi.ts): keep the runtime's
+   * `tracee_input`/`tracee_on_batch`/`tracee_finding` exports, export the
+   * `tracee_abi_version` global, and serve this configuration (JSON) to them.
+   */
+  bundle?: { config: string };
+  /** Keep the runtime's internal `rt_*`/`b_*` exports (tests and debugging). */
+  keepInternalExports?: boolean;
 }
 
 export class RegoCompileError extends Error {
@@ -74,7 +82,7 @@ export function compilePlan(policy: Policy, opts: CompileOptions = {}): Uint8Arr
   const mod = binaryen.readBinary(opts.runtime ?? defaultRuntime());
   try {
     mod.setFeatures(FEATURES);
-    new Generator(mod, policy).run();
+    new Generator(mod, policy, opts.bundle, opts.keepInternalExports).run();
     if (opts.validate !== false && !mod.validate()) throw new RegoCompileError("generated module does not validate");
     if (opts.optimize !== false) {
       binaryen.setOptimizeLevel(2);
@@ -116,7 +124,7 @@ class Generator {
   private usesCallDynamic = false;
   private tableName = "rego_funcs";
 
-  constructor(private mod: binaryen.Module, private policy: Policy) {
+  constructor(private mod: binaryen.Module, private policy: Policy, private bundle?: { config: string }, private keepInternal = false) {
     this.strings = (policy.static?.strings ?? []).map((s) => s.value);
   }
 
@@ -154,8 +162,24 @@ class Generator {
     mod.addGlobalExport("opa_wasm_abi_version", "opa_wasm_abi_version");
     mod.addGlobalExport("opa_wasm_abi_minor_version", "opa_wasm_abi_minor_version");
 
+    this.compileBundleConfig();
     this.finishMemory();
-    this.stripInternalExports();
+    if (!this.keepInternal) this.stripInternalExports();
+  }
+
+  /** Bundle mode: point the runtime's configuration globals at the JSON text and export the ABI global. */
+  private compileBundleConfig(): void {
+    if (!this.bundle) return;
+    const mod = this.mod;
+    const text = this.data.enc.encode(this.bundle.config);
+    const addr = this.data.raw(text);
+    for (const [exp, value] of [["rt_bundle_cfg_ptr", addr], ["rt_bundle_cfg_len", text.length]] as const) {
+      const g = binaryen.getExportInfo(mod.getExport(exp)).value;
+      mod.removeGlobal(g);
+      mod.addGlobal(g, i32, true, mod.i32.const(value));
+    }
+    mod.addGlobal("tracee_abi_version", i32, false, mod.i32.const(1));
+    mod.addGlobalExport("tracee_abi_version", "tracee_abi_version");
   }
 
   // ---- runtime discovery ----
@@ -218,7 +242,7 @@ class Generator {
     const names: string[] = [];
     for (let i = 0; i < mod.getNumExports(); i++) {
       const e = binaryen.getExportInfo(mod.getExportByIndex(i));
-      if (e.name.startsWith("rt_") || e.name.startsWith("b_")) names.push(e.name);
+      if (e.name.startsWith("rt_") || e.name.startsWith("b_") || (!this.bundle && e.name.startsWith("tracee_") && e.name !== "tracee_abi_version")) names.push(e.name);
     }
     for (const n of names) mod.removeExport(n);
   }
@@ -550,6 +574,10 @@ class Generator {
         return;
       case "MakeNumberRefStmt":
         out.push(mod.local.set(L(st.target), mod.i32.const(this.data.numberValue(this.strings[st.Index]))));
+        return;
+      case "MakeConstStmt":
+        // tracee-ts extension: a ground composite laid out in the data segment (read-only)
+        out.push(mod.local.set(L(st.target), mod.i32.const(this.data.constValue(st.value))));
         return;
       case "MakeArrayStmt":
         out.push(mod.local.set(L(st.target), call("rt_array", [mod.i32.const(st.capacity ?? 0)])));

@@ -4,3 +4,12 @@ export type { CompileOptions } from "./codegen.ts";
 export type { Policy, Plan, Func, Block, Stmt, Operand } from "./plan.ts";
 export { buildRuntime } from "./build-runtime.ts";
 export { RUNTIME_WASM } from "./runtime-path.ts";
+// Rego front end: .rego → plan → wasm.
+export { compileRego, compileRegoToWasm, parseSources } from "./compile-rego.ts";
+export type { RegoSource, CompileRegoOptions, CompileRegoResult } from "./compile-rego.ts";
+export { RegoError, RegoErrors } from "./parser/errors.ts";
+export { runRegoTests } from "./rego-tests.ts";
+export type { RegoTestReport, RegoTestResult } from "./rego-tests.ts";
+export { buildRegoBundles, buildAllInOne, bundleConfig, inputFieldMask, referencedArgNames } from "./bundle-abi.ts";
+export { RegoAllInOne, RegoBundleGlue, isRegoBundle } from "./bundle-glue.ts";
+export { printPolicy } from "./planner/print.ts";

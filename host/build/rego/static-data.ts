@@ -2,7 +2,15 @@
 // and number values in the runtime's value format (signatures-rego/runtime/
 // value.ts and number.ts), plus NUL-terminated texts.
 
-const T_NULL = 1, T_BOOL = 2, T_NUMBER = 3, T_STRING = 4;
+const T_NULL = 1, T_BOOL = 2, T_NUMBER = 3, T_STRING = 4, T_ARRAY = 5, T_OBJECT = 6, T_SET = 7;
+
+/**
+ * A ground composite value laid out at compile time (MakeConstStmt): sets
+ * and object keys must already be in Rego order and without duplicates.
+ */
+export type ConstValue =
+  | { null: true } | { bool: boolean } | { num: string } | { str: string }
+  | { arr: ConstValue[] } | { obj: [ConstValue, ConstValue][] } | { set: ConstValue[] };
 const R_INT = 1, R_FLOAT = 2, R_REF = 3;
 const I64_MIN = -(2n ** 63n), I64_MAX = 2n ** 63n - 1n;
 
@@ -59,6 +67,42 @@ export class StaticData {
     v.setUint32(4, b.length, true);
     v.setUint32(8, this.base + off + 12, true);
     this.bytes.set(b, off + 12);
+    return this.base + off;
+  }
+
+  /** A constant value (read-only: the generated code never mutates it). */
+  constValue(v: ConstValue): number {
+    if ("null" in v) return this.nullValue();
+    if ("bool" in v) return this.boolValue(v.bool);
+    if ("num" in v) return this.numberValue(v.num);
+    if ("str" in v) return this.stringValue(v.str);
+    const u32s = (addrs: number[]) => {
+      if (!addrs.length) return 0;
+      const off = this.reserve(addrs.length * 4, 4);
+      const dv = this.view(off, addrs.length * 4);
+      addrs.forEach((a, i) => dv.setUint32(i * 4, a, true));
+      return this.base + off;
+    };
+    if ("obj" in v) {
+      const keys = u32s(v.obj.map(([k]) => this.constValue(k)));
+      const vals = u32s(v.obj.map(([, x]) => this.constValue(x)));
+      const off = this.reserve(20, 4);
+      const dv = this.view(off, 20);
+      dv.setUint8(0, T_OBJECT);
+      dv.setUint32(4, v.obj.length, true);
+      dv.setUint32(8, v.obj.length, true);
+      dv.setUint32(12, keys, true);
+      dv.setUint32(16, vals, true);
+      return this.base + off;
+    }
+    const items = "arr" in v ? v.arr : v.set;
+    const elems = u32s(items.map((x) => this.constValue(x)));
+    const off = this.reserve(16, 4);
+    const dv = this.view(off, 16);
+    dv.setUint8(0, "arr" in v ? T_ARRAY : T_SET);
+    dv.setUint32(4, items.length, true);
+    dv.setUint32(8, items.length, true);
+    dv.setUint32(12, elems, true);
     return this.base + off;
   }
 

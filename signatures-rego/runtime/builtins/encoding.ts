@@ -14,6 +14,9 @@ import { isStr, bufToStr } from "./util";
   48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 43, 47,
 ]);
 
+/** Standard base64 (padded) of n bytes at p, as a string value. */
+export function base64Encode(p: usize, n: usize): usize { return encode(p, n, false, true); }
+
 function encode(p: usize, n: usize, url: bool, pad: bool): usize {
   let b = bufNew(((n + 2) / 3) * 4);
   let i: usize = 0;

@@ -446,7 +446,81 @@ function compile(p: usize, n: usize): bool {
   compileNode(ast);
   emit(I_SAVE, 1, 0);
   emit(I_MATCH, 0, 0);
+  requiredLiteral();
   return !perr;
+}
+
+// A literal every match starts with (the program's first instructions after
+// `save 0`, when they are plain ASCII characters): a text without it cannot
+// match, which is checked before running the program.
+let litPtr: usize = 0;
+let litLen: u32 = 0;
+
+function requiredLiteral(): void {
+  litLen = 0;
+  let n: u32 = 0;
+  while (<u32>4 + n < progLen) {
+    let ins = prog + <usize>(4 + n) * 12;
+    if (load<u32>(ins) != I_CHAR || load<u32>(ins, 4) >= 0x80) break;
+    n++;
+  }
+  if (n == 0) return;
+  litPtr = malloc(<usize>n);
+  for (let i: u32 = 0; i < n; i++) store<u8>(litPtr + i, <u8>load<u32>(prog + <usize>(4 + i) * 12, 4));
+  litLen = n;
+}
+
+function hasLiteral(t: usize, n: usize): bool {
+  let m = <usize>litLen;
+  if (m == 0) return true;
+  if (m > n) return false;
+  let first = load<u8>(litPtr);
+  for (let i: usize = 0; i + m <= n; i++) {
+    if (load<u8>(t + i) == first && memory.compare(t + i, litPtr, m) == 0) return true;
+  }
+  return false;
+}
+
+// ---- compiled-program cache ----
+//
+// Tracee bundles precompile their constant patterns once, before the heap
+// mark their batches reset to (tracee.ts), so the programs stay valid for the
+// module's life and regex.match does not recompile per event.
+
+const CACHE_MAX: u32 = 32;
+const ENTRY: usize = 28;
+let cacheBuf: usize = 0; // entries: | patPtr | patLen | prog | progLen | ncap | litPtr | litLen |
+let cacheN: u32 = 0;
+
+export function regexPrecompile(p: usize, n: usize): void {
+  if (cacheN >= CACHE_MAX) return;
+  if (!compile(p, n)) return;
+  if (cacheBuf == 0) cacheBuf = malloc(<usize>CACHE_MAX * ENTRY);
+  let e = cacheBuf + <usize>cacheN * ENTRY;
+  store<usize>(e, p);
+  store<u32>(e, <u32>n, 4);
+  store<usize>(e, prog, 8);
+  store<u32>(e, progLen, 12);
+  store<u32>(e, ncap, 16);
+  store<usize>(e, litPtr, 20);
+  store<u32>(e, litLen, 24);
+  cacheN++;
+}
+
+function compileCached(p: usize, n: usize): bool {
+  for (let i: u32 = 0; i < cacheN; i++) {
+    let e = cacheBuf + <usize>i * ENTRY;
+    if (<usize>load<u32>(e, 4) != n) continue;
+    let q = load<usize>(e);
+    if (q != p && memory.compare(q, p, n) != 0) continue;
+    prog = load<usize>(e, 8);
+    progLen = load<u32>(e, 12);
+    ncap = load<u32>(e, 16);
+    litPtr = load<usize>(e, 20);
+    litLen = load<u32>(e, 24);
+    return true;
+  }
+  return compile(p, n);
 }
 
 // ---- matcher ----
@@ -562,8 +636,9 @@ export function b_regex__is_valid(p: usize): usize {
 
 export function b_regex__match(p: usize, s: usize): usize {
   if (!isStr(p) || !isStr(s)) return 0;
-  if (!compile(strPtr(p), strLen(p))) return 0;
+  if (!compileCached(strPtr(p), strLen(p))) return 0;
   text = strPtr(s); tlen = strLen(s);
+  if (!hasLiteral(text, tlen)) return boolV(false);
   return boolV(search(0));
 }
 
@@ -572,7 +647,7 @@ export function b_re_match(p: usize, s: usize): usize { return b_regex__match(p,
 export function b_regex__find_all_string_submatch_n(p: usize, s: usize, nv: usize): usize {
   if (!isStr(p) || !isStr(s) || !asInt(nv)) return 0;
   let limit = argInt;
-  if (!compile(strPtr(p), strLen(p))) return 0;
+  if (!compileCached(strPtr(p), strLen(p))) return 0;
   text = strPtr(s); tlen = strLen(s);
   let out = arrNew(0);
   let pos: usize = 0;

@@ -1,0 +1,185 @@
+/**
+ * The Rego bundle ABI (host/build/rego/bundle-abi.ts, signatures-rego/runtime/tracee.ts):
+ * the input value the module builds from a flat record is the event JSON the
+ * host decoder gives (so Rego sees the same event through loadPolicy and
+ * through tracee_on_batch), selection by event and origin, findings read
+ * back, the all-in-one module, and the context offsets the runtime hard-codes.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { buildRuntime } from '../../host/build/rego/build-runtime.ts';
+import { compileRego } from '../../host/build/rego/compile-rego.ts';
+import { compilePlan } from '../../host/build/rego/codegen.ts';
+import { appendCustomSection, bundleConfig, AIO_SECTION, inputFieldMask, referencedArgNames, INPUT_FIELDS } from '../../host/build/rego/bundle-abi.ts';
+import type { Policy } from '../../host/build/rego/plan.ts';
+import { RegoAllInOne, RegoBundleGlue, isRegoBundle } from '../../host/build/rego/bundle-glue.ts';
+import { BatchWriter } from '../../host/events/batch-writer.ts';
+import { decodeEvent, forEachRecord, readBatchHeader } from '../../host/events/batch-reader.ts';
+import { stringifyJson } from '../../host/events/event-json.ts';
+import { CTX } from '../../host/events/layout.ts';
+import { traceeEvent } from '../helpers/events.ts';
+import { ROOT } from '../helpers/tracee-process.ts';
+
+before(async () => { await buildRuntime({ quiet: true }); });
+
+type Selected = { source: 'tracee'; name: string; origin: '*' | 'container' | 'host' };
+
+function bundle(rego: string, selected: Selected[][]): Uint8Array {
+  const pkgs = selected.map((_, i) => `s${i}`);
+  const r = compileRego([{ file: 'b.rego', text: rego }], pkgs.map((p) => `${p}/tracee_match`), { regoVersion: 'v1' });
+  if ('errors' in r) throw new Error(r.errors.map((e) => e.message).join('\n'));
+  return compilePlan(r.plan, { bundle: { config: bundleConfig(selected.map((s, i) => ({ entry: i, selected: s }))) } });
+}
+
+function run(wasm: Uint8Array, batch: Uint8Array) {
+  const glue = new RegoBundleGlue((m) => new Error(m));
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), glue.imports());
+  glue.attach(instance);
+  const x = instance.exports as Record<string, (...a: number[]) => number>;
+  const p = x.tracee_input(batch.length);
+  new Uint8Array(glue.memory.buffer).set(batch, p);
+  const n = x.tracee_on_batch(p, batch.length);
+  assert.ok(n >= 0, `tracee_on_batch returned ${n}`);
+  return glue.findings(n);
+}
+
+const arg = (name: string, value: unknown): [string, unknown] => [name, value];
+const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0xff, 0x80]).toString('base64');
+
+function sampleBatch(): Uint8Array {
+  const w = new BatchWriter();
+  w.add(traceeEvent('ptrace', [arg('request', 0), arg('pid', -1), arg('addr', 18446744073709551615n.toString())]));
+  w.add(traceeEvent('sched_process_exec', [arg('pathname', '/usr/bin/ls'), arg('argv', ['ls', '-l', '']), arg('env', ['A=1', 'ünïcode=✓']), arg('invoked_from_kernel', true), arg('inode_mode', 33261)],
+    { processName: 'ls', contextFlags: { containerStarted: true, isCompat: true }, returnValue: -2, threadStartTime: '1732000000000000001' }));
+  w.add(traceeEvent('magic_write', [arg('pathname', '/tmp/x'), arg('bytes', ELF)]));
+  w.add(traceeEvent('security_socket_connect', [arg('sockfd', 3), arg('remote_addr', { sa_family: 'AF_INET', sin_addr: '10.1.2.3', sin_port: '443' })]));
+  w.add(traceeEvent('security_socket_connect', [arg('sockfd', 4), arg('remote_addr', { sa_family: 'AF_INET6', sin6_addr: '2001:db8::1', sin6_port: '8080', sin6_flowinfo: '0', sin6_scopeid: '0' })]));
+  w.add(traceeEvent('security_socket_connect', [arg('sockfd', 5), arg('remote_addr', { sa_family: 'AF_UNIX', sun_path: '/var/run/docker.sock' })]));
+  w.add(traceeEvent('hooked_proc_fops', [arg('hooked_fops_pointers', [{ SymbolName: 'iterate_shared', ModuleOwner: 'evil' }])]));
+  w.add(traceeEvent('security_file_open', [arg('pathname', '/etc/passwd'), arg('flags', 0o2000001), arg('dev', 2049), arg('inode', 7)]));
+  w.add(traceeEvent('read', [arg('fd', 3)]));
+  return w.finish(1000n);
+}
+
+describe('rego bundles: the input value', () => {
+  it('is the event the host decoder gives, built in wasm from the flat record', () => {
+    const names = ['ptrace', 'sched_process_exec', 'magic_write', 'security_socket_connect', 'hooked_proc_fops', 'security_file_open'];
+    const wasm = bundle('package s0\ntracee_match := input\n', [names.map((name) => ({ source: 'tracee', name, origin: '*' }))]);
+    const batch = sampleBatch();
+    const header = readBatchHeader(batch);
+    const expected: unknown[] = [];
+    forEachRecord(batch, header, (o) => {
+      const e = decodeEvent(batch, o, header);
+      if (!names.includes(e.eventName)) return;
+      // what the module does not know: the process tree, the container table, policies, syscall names
+      const { executable, containerId, container, kubernetes, matchedPolicies, syscall, stackAddresses, ...rest } = e;
+      void executable; void containerId; void container; void kubernetes; void matchedPolicies; void syscall; void stackAddresses;
+      expected.push(JSON.parse(stringifyJson(rest)));
+    });
+    const got = run(wasm, batch).map((f) => f.data);
+    assert.equal(got.length, 8);
+    assert.deepEqual(got, expected);
+  });
+
+  it('hard-codes the flat encoding v1 context offsets of host/events/layout.ts', () => {
+    const src = readFileSync(`${ROOT}/signatures-rego/runtime/tracee.ts`, 'utf8');
+    const names: Record<string, string> = {
+      O_EVENT_ID: 'eventId', O_TIMESTAMP: 'timestamp', O_THREAD_START: 'threadStartTime', O_CGROUP: 'cgroupId', O_RETVAL: 'returnValue',
+      O_PROCESSOR: 'processorId', O_PID: 'processId', O_TID: 'threadId', O_PPID: 'parentProcessId', O_HOST_PID: 'hostProcessId',
+      O_HOST_TID: 'hostThreadId', O_HOST_PPID: 'hostParentProcessId', O_UID: 'userId', O_MNTNS: 'mountNamespace', O_PIDNS: 'pidNamespace',
+      O_FLAGS: 'flags', O_THREAD_ENTITY: 'threadEntityId', O_PROCESS_ENTITY: 'processEntityId', O_PARENT_ENTITY: 'parentEntityId',
+      O_COMM: 'processName', O_HOSTNAME: 'hostName', O_ARGS_NUM: 'argsNum',
+    };
+    for (const [c, field] of Object.entries(names)) {
+      const m = new RegExp(`const ${c}: usize = (\\d+);`).exec(src);
+      assert.ok(m, c);
+      assert.equal(Number(m[1]), CTX[field], `${c} = ${field}`);
+    }
+  });
+});
+
+describe('rego bundles: what the build learns from the plan', () => {
+  const planOf = (text: string): Policy => {
+    const helpers = readFileSync(`${ROOT}/signatures-rego/helpers.rego`, 'utf8');
+    const r = compileRego([{ file: 'h.rego', text: helpers }, { file: 's.rego', text }], ['s/tracee_match'], { regoVersion: 'v0' });
+    if ('errors' in r) throw new Error(r.errors.map((e) => e.message).join('\n'));
+    return r.plan;
+  };
+  const fields = (p: Policy) => { const m = inputFieldMask(p); return m === undefined ? 'all' : INPUT_FIELDS.filter((_, i) => m & (1 << i)).join(','); };
+
+  it('builds only the fields and the arguments a policy can observe', () => {
+    const p = planOf('package s\nimport data.tracee.helpers\ntracee_match { input.processName == "x"; helpers.opened_for_write; startswith(helpers.get_tracee_argument("pathname"), "/etc") }\n');
+    assert.equal(fields(p), 'args,processName');
+    assert.deepEqual([...referencedArgNames(p)!].sort(), ['flags', 'pathname']);
+  });
+
+  it('builds everything when the input or the arguments are used as values', () => {
+    assert.equal(fields(planOf('package s\ntracee_match = input\n')), 'all');
+    assert.equal(referencedArgNames(planOf('package s\ntracee_match { count(input.args) > 2 }\n')), undefined);
+    assert.equal(referencedArgNames(planOf('package s\ntracee_match { input.args[1].value == 2 }\n')), undefined);
+    assert.equal(referencedArgNames(planOf('package s\ntracee_match = x { x := [a.name | a := input.args[_]] }\n')), undefined);
+    assert.equal(referencedArgNames(planOf('package s\nf(n) { input.args[_].name == n }\ntracee_match { f(input.processName) }\n')), undefined);
+  });
+});
+
+describe('rego bundles: selection, findings and modules', () => {
+  const rego = `package s0
+tracee_match if input.eventName == "ptrace"
+package s1
+tracee_match := {"path": p, "n": 1, "ok": true, "list": [1]} if {
+  some a in input.args
+  a.name == "pathname"
+  p := a.value
+}
+`.split('package ').filter(Boolean).map((t) => `package ${t}`);
+
+  it('evaluates only the selecting signatures, honouring origin, and reads back data objects', () => {
+    const modules = rego.map((text, i) => ({ file: `m${i}.rego`, text }));
+    const r = compileRego(modules, ['s0/tracee_match', 's1/tracee_match'], { regoVersion: 'v1' });
+    assert.ok(!('errors' in r));
+    const cfg = bundleConfig([
+      { entry: 0, selected: [{ source: 'tracee', name: 'ptrace', origin: '*' }] },
+      { entry: 1, selected: [{ source: 'tracee', name: 'sched_process_exec', origin: 'container' }, { source: 'tracee', name: 'magic_write', origin: 'host' }] },
+    ]);
+    const wasm = compilePlan((r as { plan: import('../../host/build/rego/plan.ts').Policy }).plan, { bundle: { config: cfg } });
+    assert.ok(isRegoBundle(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>)));
+    const found = run(wasm, sampleBatch());
+    assert.deepEqual(found, [
+      { index: 0, signature: 0 },
+      { index: 1, signature: 1, data: { path: '/usr/bin/ls', n: 1, ok: true, list: [1] } },
+      { index: 2, signature: 1, data: { path: '/tmp/x', n: 1, ok: true, list: [1] } },
+    ]);
+  });
+
+  it('keeps the module a standard OPA-ABI module (loadPolicy, imports from env only)', async () => {
+    const wasm = bundle('package s0\ntracee_match if input.eventName == "ptrace"\n', [[{ source: 'tracee', name: 'ptrace', origin: '*' }]]);
+    const mod = new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
+    assert.deepEqual([...new Set(WebAssembly.Module.imports(mod).map((i) => i.module))], ['env']);
+    const names = WebAssembly.Module.exports(mod).map((e) => e.name);
+    for (const e of ['opa_eval', 'entrypoints', 'tracee_abi_version', 'tracee_input', 'tracee_on_batch', 'tracee_finding', 'memory']) assert.ok(names.includes(e), e);
+    const policy = await loadPolicy(wasm);
+    assert.deepEqual(policy.evaluate({ eventName: 'ptrace' }, 's0/tracee_match'), [{ result: true }]);
+    // the same runtime without bundle mode has no tracee exports
+    const r = compileRego([{ file: 'a.rego', text: 'package s0\np := 1\n' }], ['s0/p']);
+    const plain = compilePlan((r as { plan: import('../../host/build/rego/plan.ts').Policy }).plan);
+    assert.ok(!WebAssembly.Module.exports(new WebAssembly.Module(plain as Uint8Array<ArrayBuffer>)).some((e) => e.name.startsWith('tracee_')));
+  });
+
+  it('runs the all-in-one module over whole batches', async () => {
+    const modules = rego.map((text, i) => ({ file: `m${i}.rego`, text }));
+    const r = compileRego(modules, ['s0/tracee_match', 's1/tracee_match'], { regoVersion: 'v1' });
+    const cfg = bundleConfig([
+      { entry: 0, selected: [{ source: 'tracee', name: 'ptrace', origin: '*' }] },
+      { entry: 1, selected: [{ source: 'tracee', name: 'security_file_open', origin: '*' }] },
+    ]);
+    let wasm = compilePlan((r as { plan: import('../../host/build/rego/plan.ts').Policy }).plan, { bundle: { config: cfg } });
+    wasm = appendCustomSection(wasm, AIO_SECTION, new TextEncoder().encode(JSON.stringify([{ id: 'A' }, { id: 'B' }])));
+    const aio = await RegoAllInOne.load<{ id: string }>(wasm);
+    const found = aio.run(sampleBatch());
+    assert.deepEqual(found.map((f) => [f.index, f.signature.id, f.data?.path]), [[0, 'A', undefined], [7, 'B', '/etc/passwd']]);
+    // again: buffers are reused and the heap is reset per batch
+    assert.deepEqual(aio.run(sampleBatch()).length, 2);
+  });
+});
