@@ -14,6 +14,8 @@ type Row = { name: string; ratio: number } & Record<string, unknown>;
 const BENCHES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
   engine: { title: 'engine throughput: TRC-102 + TRC-105 on 20k mixed events (ratio vs b)', run: async () => (await import('./engine.ts')).benchEngine(ROOT) },
   signatures: { title: 'signature catalogue through the engine (ratio vs plain TS)', run: async () => (await import('./signatures.ts')).benchSignatures(ROOT) as unknown as Promise<Row[]> },
+  'rego-signatures': { title: 'Rego vs AssemblyScript signatures through the engine (ratio vs AssemblyScript)', run: async () => (await import('./rego-signatures.ts')).benchRegoSignatures(ROOT) as unknown as Promise<Row[]> },
+  sandbox: { title: 'worker sandbox with watchdog vs the in-thread engine', run: async () => (await import('./sandbox.ts')).benchSandbox(ROOT) as unknown as Promise<Row[]> },
   capture: { title: 'kernel → JS capture (ratio: time vs untraced)', run: async () => (await import('./capture.ts')).benchCapture(ROOT) },
   syscalls: { title: 'syscall workload slowdown: tracee-ts vs bpftrace (ratio: time vs untraced)', run: async () => (await import('./syscalls.ts')).benchSyscalls(ROOT) as unknown as Promise<Row[]> },
   rego: { title: 'Rego (OPA-ABI wasm) evaluation paths', run: async () => (await import('./rego.ts')).benchRego(ROOT) as unknown as Promise<Row[]> },
