@@ -8,7 +8,7 @@ import { readMetadata, type SignatureMetadata } from './metadata.ts';
 import { decodeFindingData, type FindingData } from './finding-data.ts';
 import type { ContainerInfo, ContainerTable } from '../events/containers.ts';
 import { BundleLimitError, formatBytes, limitMemory, resolveLimits, type BundleLimits } from './limits.ts';
-import { isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData } from '../build/rego/bundle-glue.ts';
+import { isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData } from './rego-glue.ts';
 
 export const BUNDLE_ABI_VERSION = 1;
 
@@ -75,7 +75,7 @@ export class Bundle {
   onFinding: FindingSink = () => {};
   /** Answers tracee.container_get; undefined: no container is known. */
   containers: ContainerTable | undefined;
-  /** Rego bundles (OPA-ABI modules, host/build/rego/bundle-glue.ts): their imports, and findings read back after each call. */
+  /** Rego bundles (OPA-ABI modules, host/engine/rego-glue.ts): their imports, and findings read back after each call. */
   private rego: RegoBundleGlue | undefined;
 
   private constructor(readonly name: string, readonly metadata: SignatureMetadata, instance: WebAssembly.Instance, readonly limits: BundleLimits) {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ALLOWED_IMPORTS, Bundle, BUNDLE_ABI_VERSION } from './bundle.ts';
-import { isRegoBundle, REGO_ALLOWED_IMPORTS } from '../build/rego/bundle-glue.ts';
+import { isRegoBundle, REGO_ALLOWED_IMPORTS } from './rego-glue.ts';
 import { readMetadata, type SignatureMetadata } from './metadata.ts';
 import { checkSignature, type SignatureStatus, type TrustedKey } from './signing.ts';
 import { readSections } from './wasm-sections.ts';

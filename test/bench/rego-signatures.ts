@@ -22,7 +22,7 @@ import { Engine } from '../../host/engine/engine.ts';
 import { ContainerTable } from '../../host/events/containers.ts';
 import { buildBundles } from '../../host/build/build-bundles.ts';
 import { buildRegoBundles } from '../../host/build/rego/bundle-abi.ts';
-import { RegoAllInOne } from '../../host/build/rego/bundle-glue.ts';
+import { RegoAllInOne } from '../../host/engine/rego-glue.ts';
 import { buildRuntime } from '../../host/build/rego/build-runtime.ts';
 import { forEachRecord, readBatchHeader } from '../../host/events/batch-reader.ts';
 import { signatureWorkload } from './signatures.ts';

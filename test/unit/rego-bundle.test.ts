@@ -14,7 +14,7 @@ import { compileRego } from '../../host/build/rego/compile-rego.ts';
 import { compilePlan } from '../../host/build/rego/codegen.ts';
 import { appendCustomSection, bundleConfig, AIO_SECTION, inputFieldMask, referencedArgNames, INPUT_FIELDS } from '../../host/build/rego/bundle-abi.ts';
 import type { Policy } from '../../host/build/rego/plan.ts';
-import { RegoAllInOne, RegoBundleGlue, isRegoBundle } from '../../host/build/rego/bundle-glue.ts';
+import { RegoAllInOne, RegoBundleGlue, isRegoBundle } from '../../host/engine/rego-glue.ts';
 import { BatchWriter } from '../../host/events/batch-writer.ts';
 import { decodeEvent, forEachRecord, readBatchHeader } from '../../host/events/batch-reader.ts';
 import { stringifyJson } from '../../host/events/event-json.ts';

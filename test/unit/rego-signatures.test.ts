@@ -15,7 +15,7 @@ import path from 'node:path';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { buildBundles } from '../../host/build/build-bundles.ts';
 import { buildRegoBundles, type RegoBuildResult } from '../../host/build/rego/bundle-abi.ts';
-import { RegoAllInOne } from '../../host/build/rego/bundle-glue.ts';
+import { RegoAllInOne } from '../../host/engine/rego-glue.ts';
 import { runRegoTests } from '../../host/build/rego/rego-tests.ts';
 import { buildRuntime } from '../../host/build/rego/build-runtime.ts';
 import { Bundle } from '../../host/engine/bundle.ts';

@@ -484,7 +484,7 @@ function bundleFileName(sig: RegoSignature): string {
   return path.basename(sig.file, ".rego") || sig.pkg.join("_");
 }
 
-import { AIO_SECTION } from "./bundle-glue.ts";
+import { AIO_SECTION } from "../../engine/rego-glue.ts";
 
 /**
  * The all-in-one module: one `tracee_match` entrypoint per signature (ids 0..n-1);
@@ -501,5 +501,5 @@ export function buildAllInOne(sources: RegoSource[], sigs: RegoSignature[], meta
 
 // ------------------------------------------------------------------ run side
 
-export { isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData, RegoAllInOne, AIO_SECTION } from "./bundle-glue.ts";
-export type { RegoFinding } from "./bundle-glue.ts";
+export { isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData, RegoAllInOne, AIO_SECTION } from "../../engine/rego-glue.ts";
+export type { RegoFinding } from "../../engine/rego-glue.ts";
