@@ -11,6 +11,7 @@ import { Engine } from '../../host/engine/engine.ts';
 import { decodeEvent, forEachRecord, readBatchHeader } from '../../host/events/batch-reader.ts';
 import type { TraceeEvent } from '../../host/events/event-json.ts';
 import { mixedBatch } from './workload.ts';
+import { rate } from './measure.ts';
 
 type Sig = (e: TraceeEvent) => boolean;
 const arg = (e: TraceeEvent, name: string) => e.args.find((a) => a.name === name)?.value;
@@ -23,18 +24,6 @@ const JS_SIGNATURES: Record<string, Sig> = {
   },
 };
 
-function rate(run: () => number, events: number, minMs = 1500): { eventsPerSec: number; findings: number } {
-  let findings = run(); // warm up (tier-up)
-  let n = 0;
-  const start = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < minMs) {
-    findings = run();
-    n++;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-  }
-  return { eventsPerSec: (n * events) / (elapsed / 1000), findings };
-}
 
 export async function benchEngine(root: string) {
   const EVENTS = 20_000;

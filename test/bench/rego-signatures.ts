@@ -26,23 +26,10 @@ import { RegoAllInOne } from '../../host/engine/rego-glue.ts';
 import { buildRuntime } from '../../host/build/rego/build-runtime.ts';
 import { forEachRecord, readBatchHeader } from '../../host/events/batch-reader.ts';
 import { signatureWorkload } from './signatures.ts';
+import { rate } from './measure.ts';
 
 interface Row { name: string; ratio: number; eventsPerSec: number; nsPerEvent: number; findings: number }
 
-function rate(run: () => number, events: number, minMs = 1500): { eventsPerSec: number; nsPerEvent: number; findings: number } {
-  let findings = run();
-  for (let i = 0; i < 2; i++) run();
-  let n = 0;
-  const start = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < minMs) {
-    findings = run();
-    n++;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-  }
-  const perSec = (n * events) / (elapsed / 1000);
-  return { eventsPerSec: perSec, nsPerEvent: 1e9 / perSec, findings };
-}
 
 /** Findings as comparable strings: record offset, signature id, Data. */
 function key(at: number, id: string, data: unknown): string {

@@ -28,6 +28,7 @@ import { ContainerTable } from '../../host/events/containers.ts';
 import { decodeEvent, forEachRecord, readBatchHeader } from '../../host/events/batch-reader.ts';
 import type { TraceeEvent } from '../../host/events/event-json.ts';
 import { traceeEvent } from '../helpers/events.ts';
+import { rate } from './measure.ts';
 
 // ---- the workload ---------------------------------------------------------------------------
 
@@ -259,20 +260,6 @@ const fact = (e: TraceeEvent) => ({ eventName: e.eventName, processName: e.proce
 
 // ---- measuring ------------------------------------------------------------------------------------
 
-function rate(run: () => number, events: number, minMs = 1500): { eventsPerSec: number; nsPerEvent: number; findings: number } {
-  let findings = run();
-  for (let i = 0; i < 2; i++) run(); // warm up (tier-up)
-  let n = 0;
-  const start = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < minMs) {
-    findings = run();
-    n++;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-  }
-  const perSec = (n * events) / (elapsed / 1000);
-  return { eventsPerSec: perSec, nsPerEvent: 1e9 / perSec, findings };
-}
 
 async function rateAsync(run: () => Promise<number>, events: number, minMs = 1500) {
   let findings = await run();

@@ -18,6 +18,7 @@
 // (env.memory, env.opa_abort, env.opa_println, env.opa_builtin0..4), so the
 // host supplies those (RegoBundleGlue) and reads findings back after the call.
 
+import type { SignatureMetadata } from "../../engine/metadata.ts";
 import { loadPolicy } from "@open-policy-agent/opa-wasm";
 import path from "node:path";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -41,17 +42,8 @@ export const ARG_TYPE_CODES: Record<ArgType, number> = {
 
 const ORIGIN_CODES: Record<string, number> = { "*": 0, container: 1, host: 2 };
 
-export interface RegoSignatureMetadata {
-  abi: 1;
-  id: string;
-  version: string;
-  name: string;
-  eventName: string;
-  description: string;
-  tags: string[];
-  properties: Record<string, string | number | boolean>;
-  selectedEvents: { source: "tracee"; name: string; origin: "*" | "container" | "host" }[];
-}
+/** The metadata section of a Rego bundle: the same as an AssemblyScript bundle's (host/engine/metadata.ts). */
+export type RegoSignatureMetadata = SignatureMetadata;
 
 export interface RegoSignature {
   /** Package path, e.g. ["tracee", "TRC_102"]. */
