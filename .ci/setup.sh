@@ -17,7 +17,10 @@ if ((${#missing[@]})); then
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # jco's optional per-platform packages are not all resolvable from this registry, so npm
+  # leaves some out of the lock file and `npm ci` refuses it as out of sync; `npm install`
+  # installs the same locked versions.
+  npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund
 fi
 
 npm run --silent build
