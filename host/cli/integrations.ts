@@ -12,7 +12,7 @@ import { loadTrustedKey, type TrustedKey } from '../engine/signing.ts';
 import { loadTemplateFile, renderFinding, TemplateExecError } from '../output/template/index.ts';
 import { WebhookSender } from '../output/webhook/index.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import { collect } from './options.ts';
+import { collect, type WebhookDestination } from './options.ts';
 
 export interface IntegrationFlags {
   metrics?: boolean;
@@ -48,14 +48,18 @@ export function trustedKeys(flags: IntegrationFlags, program: string): TrustedKe
   });
 }
 
-export function createWebhook(flags: IntegrationFlags, decodeOptions: DecodeOptions, program: string): WebhookSender | undefined {
-  if (!flags.webhook) {
+/** From --webhook/--webhook-template/--webhook-content-type, or tracee's `-o webhook:URL?...` destination. */
+export function createWebhook(flags: IntegrationFlags, decodeOptions: DecodeOptions, program: string, destination?: WebhookDestination): WebhookSender | undefined {
+  if (flags.webhook && destination) throw new InvalidArgumentError('give the webhook once: --webhook or -o webhook:URL');
+  const target: WebhookDestination | undefined = destination
+    ?? (flags.webhook ? { url: flags.webhook, template: flags.webhookTemplate, contentType: flags.webhookContentType } : undefined);
+  if (!target) {
     if (flags.webhookTemplate) throw new InvalidArgumentError('--webhook-template needs --webhook URL');
     return undefined;
   }
   return new WebhookSender({
-    url: flags.webhook, contentType: flags.webhookContentType, decodeOptions,
-    template: flags.webhookTemplate ? loadTemplateFile(flags.webhookTemplate) : undefined,
+    url: target.url, contentType: target.contentType ?? 'application/json', decodeOptions, timeoutMs: target.timeoutMs,
+    template: target.template ? loadTemplateFile(target.template) : undefined,
     log: (line: string) => console.error(`${program}: ${line}`),
   });
 }

@@ -29,9 +29,43 @@ export interface OutputOptions {
   execEnv: boolean;
   /** gotemplate=FILE: detections rendered with this Go template (events still print as JSON). */
   template?: string;
+  /** webhook:URL[?gotemplate=FILE&contentType=TYPE&timeout=5s]: Tracee's webhook destination. */
+  webhook?: WebhookDestination;
 }
 
-const OUTPUT_HELP = 'table, json, gotemplate=FILE, format:table, format:json, option:parse-arguments, option:exec-env';
+export interface WebhookDestination {
+  url: string;
+  template?: string;
+  contentType?: string;
+  timeoutMs?: number;
+}
+
+/** Tracee's `-o webhook:URL` with its gotemplate, contentType and timeout query parameters (removed from the URL). */
+export function parseWebhookDestination(value: string): WebhookDestination {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`--output webhook:${value}: not a URL`);
+  }
+  const take = (name: string) => {
+    const v = url.searchParams.get(name) ?? undefined;
+    url.searchParams.delete(name);
+    return v;
+  };
+  const template = take('gotemplate');
+  const contentType = take('contentType');
+  const timeout = take('timeout');
+  let timeoutMs: number | undefined;
+  if (timeout !== undefined) {
+    const m = /^(\d+)(ms|s)?$/.exec(timeout);
+    if (!m) throw new InvalidArgumentError(`--output webhook:${value}: timeout=${timeout}: expected e.g. 5s or 500ms`);
+    timeoutMs = Number(m[1]) * (m[2] === 'ms' ? 1 : 1000);
+  }
+  return { url: url.toString(), template, contentType, timeoutMs };
+}
+
+const OUTPUT_HELP = 'table, json, gotemplate=FILE, webhook:URL, format:table, format:json, option:parse-arguments, option:exec-env';
 
 /** Parses tracee's repeatable `-o/--output` (`json`, `format:json`, `option:parse-arguments`, ...). */
 export function parseOutputOptions(values: readonly string[]): OutputOptions {
@@ -42,7 +76,9 @@ export function parseOutputOptions(values: readonly string[]): OutputOptions {
     const [key, ...rest] = value.split(':');
     const arg = rest.join(':');
     const template = /^(?:format:)?gotemplate=(.+)$/.exec(value);
-    if (template) {
+    if (key === 'webhook') {
+      out.webhook = parseWebhookDestination(arg);
+    } else if (template) {
       out.template = template[1];
       if (format === undefined) format = 'json';
     } else if (rest.length === 0 || key === 'format') {

@@ -55,7 +55,7 @@ const program = new Command('tracee')
   .option('-p, --policy <file|dir>', 'policy file, or directory of policy files (YAML, up to 64 policies; repeatable)', collectRaw, [])
   .option('-s, --scope <expr>', 'scope: uid, pid, comm, executable, container[=new|started|ID], not-container, mntns, pidns, tree, uts, follow; e.g. comm=bash (repeatable)', collectRaw, [])
   .option('-e, --events <expr>', 'events to print: names, -name, sets (fs, proc, net, ...), name.data.ARG=V, name.retval>0, name.scope.FIELD=V (repeatable)', collectRaw, [])
-  .option('-o, --output <format|option>', 'table (default) or json; option:parse-arguments, option:exec-env (repeatable)', collect, [])
+  .option('-o, --output <format|option>', 'table (default), json, gotemplate=FILE, webhook:URL[?gotemplate=F&contentType=T&timeout=5s]; option:parse-arguments, option:exec-env (repeatable)', collect, [])
   .option('-b, --buffers <pages>', 'ring buffer size in 4 KiB pages (a power of two)', '4096')
   .option('--containers', 'enrich events with container and Kubernetes metadata (also CONTAINERS_ENRICHMENT=1)')
   .option('-E, --enrichment <option>', 'container, container.<docker|containerd|crio|podman>.socket=PATH, container.cgroupfs.path=PATH (repeatable)', collect, [])
@@ -111,7 +111,7 @@ async function run(opts: TraceeOptions): Promise<number> {
   const containers = new ContainerTable();
   for (const b of bundles) b.containers = containers;
   const decodeOptions = { containers, parseArguments: output.parseArguments };
-  const webhook = createWebhook(opts, decodeOptions, 'tracee');
+  const webhook = createWebhook(opts, decodeOptions, 'tracee', output.webhook);
   const printTemplate = output.template ? templatePrinter(output.template, decodeOptions, (t) => process.stdout.write(t), 'tracee') : undefined;
   // Containers are always identified from cgroup paths (containerId, containerStarted), as in Tracee;
   // names, images and pods come from the runtimes only with container enrichment on.

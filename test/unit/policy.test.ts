@@ -362,3 +362,12 @@ test('flag errors name the flag and the expression', () => {
   rejects(() => flags([], ['openat,,close']), /empty event name/);
 });
 
+
+test('tracee -o webhook:URL takes Tracee\'s gotemplate, contentType and timeout parameters', async () => {
+  const { parseOutputOptions } = await import('../../host/cli/options.ts');
+  const out = parseOutputOptions(['json', 'webhook:http://127.0.0.1:8080/hook?gotemplate=/t/falco.tmpl&contentType=application/x-ndjson&timeout=3s&x=1']);
+  assert.equal(out.format, 'json');
+  assert.deepEqual(out.webhook, { url: 'http://127.0.0.1:8080/hook?x=1', template: '/t/falco.tmpl', contentType: 'application/x-ndjson', timeoutMs: 3000 });
+  assert.throws(() => parseOutputOptions(['webhook:not a url']), /--output webhook:not a url: not a URL/);
+  assert.throws(() => parseOutputOptions(['webhook:http://x/?timeout=soon']), /timeout=soon: expected e.g. 5s or 500ms/);
+});
