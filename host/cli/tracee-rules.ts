@@ -78,7 +78,25 @@ program.command('build')
   .requiredOption('-o, --out <dir>', 'output directory for bundles')
   .option('--if-changed', 'rebuild only bundles older than their sources (or the SDK, build tool, catalogue)')
   .option('--rego-version <v0|v1>', 'Rego syntax of .rego files that do not import rego.v1 (Tracee\'s signatures are v0)', 'v0')
-  .action((src: string, opts: { out: string; ifChanged?: boolean; regoVersion: string }) => runMain('tracee-rules', () => build(src, opts.out, opts.ifChanged, regoVersionOption(opts.regoVersion))));
+  .option('--component', 'also wrap each AssemblyScript bundle as a WebAssembly component (into OUT/components/, WIT in docs/wit/)')
+  .action((src: string, opts: { out: string; ifChanged?: boolean; regoVersion: string; component?: boolean }) =>
+    runMain('tracee-rules', () => build(src, opts.out, opts.ifChanged, regoVersionOption(opts.regoVersion), opts.component)));
+
+program.command('inspect')
+  .description('print a bundle\'s metadata, ABI version, imports, exports, size, content hash and signature status')
+  .argument('<bundle...>', 'bundles (.wasm)')
+  .option('--trusted-keys <file>', 'verify signatures with these public keys (repeatable, comma-separated)', collect, [])
+  .action((files: string[], opts: { trustedKeys: string[] }) => runMain('tracee-rules', async () => {
+    const { inspectBundle, formatInspection } = await import('../engine/inspect.ts');
+    const keys = opts.trustedKeys.length ? trustedKeys({ ...opts, metricsAddr: '' }, 'tracee-rules') : undefined;
+    let refused = 0;
+    for (const file of files) {
+      const r = await inspectBundle(file, keys);
+      process.stdout.write(formatInspection(r) + '\n');
+      if (r.problems.length) refused++;
+    }
+    return refused ? 1 : 0;
+  }));
 
 program.command('test')
   .description('run the test_* rules of Rego files (OPA-test style, `with input as {...}`) and report each as PASS or FAIL')
@@ -197,10 +215,14 @@ async function unavailableEventNames(): Promise<{ unavailable?: Map<string, stri
   }
 }
 
-async function build(src: string, out: string, ifChanged = false, regoVersion: 'v0' | 'v1' = 'v0'): Promise<number> {
+async function build(src: string, out: string, ifChanged = false, regoVersion: 'v0' | 'v1' = 'v0', component = false): Promise<number> {
   const { buildBundles } = await import('../build/build-bundles.ts');
   const result = await buildBundles(src, out, { ifChanged, regoVersion, report: (line) => console.error(line) });
   if (result.upToDate.length) console.error(`bundles up to date: ${result.upToDate.length}`);
+  if (component) {
+    const { componentizeBundle } = await import('../build/component/componentize.ts');
+    for (const b of result.built.filter((x) => x.source.endsWith('.ts'))) console.error(`component ${await componentizeBundle(b.path)}`);
+  }
   return result.errors.length ? 1 : 0;
 }
 
