@@ -6,7 +6,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Bundle, type LogSink } from './bundle.ts';
+import { Bundle, DISABLED_BY_DEFAULT_TAG, type LogSink } from './bundle.ts';
+import type { SignatureMetadata } from './metadata.ts';
 import { checkSignature, type TrustedKey } from './signing.ts';
 import { BundleLoadError, InvalidArgumentError } from '../errors.ts';
 
@@ -25,13 +26,18 @@ export interface LoadOptions {
   trustedKeys?: readonly TrustedKey[];
 }
 
-export async function loadRulesDir(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
-  let names: string[];
+/** The `.wasm` file names of a rules directory, sorted. */
+export async function listBundles(dir: string): Promise<string[]> {
   try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.wasm')).sort();
+    return (await readdir(dir)).filter((n) => n.endsWith('.wasm')).sort();
   } catch (err) {
-    throw new InvalidArgumentError(`rules directory ${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InvalidArgumentError(`rules directory ${dir}: ${code === 'ENOENT' ? 'does not exist (build the bundles with: npm run build)' : (err as Error).message}`);
   }
+}
+
+export async function loadRulesDir(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const names = await listBundles(dir);
   const log = options.log ?? ((level, msg) => console.error(`bundle log[${level}]: ${msg}`));
   const bundles: Bundle[] = [];
   const errors: BundleLoadError[] = [];
@@ -48,7 +54,8 @@ export async function loadRulesDir(dir: string, options: LoadOptions = {}): Prom
   return { bundles: selected, errors, disabled: bundles.filter((b) => b.disabledByDefault && !selected.includes(b)) };
 }
 
-function verifySignature(name: string, bytes: Uint8Array, trusted: readonly TrustedKey[]): void {
+/** Throws BundleLoadError unless the bundle is signed by one of the trusted keys. */
+export function verifySignature(name: string, bytes: Uint8Array, trusted: readonly TrustedKey[]): void {
   let status;
   try {
     status = checkSignature(bytes, trusted);
@@ -59,8 +66,9 @@ function verifySignature(name: string, bytes: Uint8Array, trusted: readonly Trus
   if (status.state === 'invalid') throw new BundleLoadError(name, `refused: ${status.reason}`);
 }
 
-function selectRules(bundles: Bundle[], rules: readonly string[] | undefined): Bundle[] {
-  if (!rules || rules.length === 0) return bundles.filter((b) => !b.disabledByDefault);
+/** `--rules` selection by ID or event name; without it, all but the disabled-by-default ones. */
+export function selectRules<B extends { metadata: SignatureMetadata }>(bundles: B[], rules: readonly string[] | undefined): B[] {
+  if (!rules || rules.length === 0) return bundles.filter((b) => !b.metadata.tags.includes(DISABLED_BY_DEFAULT_TAG));
   const unknown = rules.filter((r) => !bundles.some((b) => b.metadata.id === r || b.metadata.eventName === r));
   if (unknown.length) throw new InvalidArgumentError(`--rules: no loaded signature has ID or event name ${unknown.map((r) => `"${r}"`).join(', ')}`);
   return bundles.filter((b) => rules.includes(b.metadata.id) || rules.includes(b.metadata.eventName));

@@ -18,7 +18,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CompiledBundle } from './bundle.ts';
 import type { DetectionEngine } from './sandbox/start.ts';
-import { compileBundleFile, isDisabledByDefault, listBundles, sha256, type BundleFile, type CompileOptions } from './sandbox/load.ts';
+import { compileBundleFile, isDisabledByDefault, sha256, type BundleFile, type CompileOptions } from './sandbox/load.ts';
+import { listBundles } from './load.ts';
 import { BundleLoadError } from '../errors.ts';
 
 export interface WatchOptions extends CompileOptions {

@@ -7,12 +7,13 @@
  * disabled-by-default tag follow load.ts.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Bundle, DISABLED_BY_DEFAULT_TAG, type CompiledBundle } from '../bundle.ts';
-import { checkSignature, type TrustedKey } from '../signing.ts';
+import type { TrustedKey } from '../signing.ts';
+import { listBundles, selectRules, verifySignature } from '../load.ts';
 import type { BundleLimits } from '../limits.ts';
-import { BundleLoadError, InvalidArgumentError } from '../../errors.ts';
+import { BundleLoadError } from '../../errors.ts';
 
 export interface CompileOptions {
   /** Keep only signatures whose ID or eventName is listed (Tracee's `--rules`). */
@@ -51,27 +52,17 @@ export async function compileRulesDir(dir: string, options: CompileOptions = {})
     }
   }
   const all = [...files.values()].map((f) => f.compiled);
-  const bundles = selectCompiled(all, options.rules);
+  const bundles = selectRules(all, options.rules);
   return { bundles, files, errors, disabled: all.filter((b) => isDisabledByDefault(b) && !bundles.includes(b)) };
 }
 
-/** The `.wasm` file names of a rules directory, sorted. */
-export async function listBundles(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).filter((n) => n.endsWith('.wasm')).sort();
-  } catch (err) {
-    throw new InvalidArgumentError(`rules directory ${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message}`);
-  }
-}
-
-/** Reads, verifies and compiles one bundle; throws BundleLoadError. */
 export async function compileBundleFile(dir: string, name: string, options: CompileOptions = {}, bytes?: Uint8Array): Promise<BundleFile> {
   try {
     bytes ??= await readFile(join(dir, name));
   } catch (err) {
     throw new BundleLoadError(name, `cannot read it: ${(err as Error).message}`, { cause: err });
   }
-  if (options.trustedKeys) verify(name, bytes, options.trustedKeys);
+  if (options.trustedKeys) verifySignature(name, bytes, options.trustedKeys);
   const compiled = await Bundle.compile(name, bytes, { limits: options.limits });
   return { compiled, sha256: sha256(bytes) };
 }
@@ -82,25 +73,6 @@ export function sha256(bytes: Uint8Array): string {
 
 export function isDisabledByDefault(b: CompiledBundle): boolean {
   return b.metadata.tags.includes(DISABLED_BY_DEFAULT_TAG);
-}
-
-/** `--rules` selection (load.ts's, over compiled bundles); unknown names are an InvalidArgumentError. */
-export function selectCompiled(bundles: CompiledBundle[], rules: readonly string[] | undefined): CompiledBundle[] {
-  if (!rules || rules.length === 0) return bundles.filter((b) => !isDisabledByDefault(b));
-  const unknown = rules.filter((r) => !bundles.some((b) => b.metadata.id === r || b.metadata.eventName === r));
-  if (unknown.length) throw new InvalidArgumentError(`--rules: no loaded signature has ID or event name ${unknown.map((r) => `"${r}"`).join(', ')}`);
-  return bundles.filter((b) => rules.includes(b.metadata.id) || rules.includes(b.metadata.eventName));
-}
-
-function verify(name: string, bytes: Uint8Array, trusted: readonly TrustedKey[]): void {
-  let status;
-  try {
-    status = checkSignature(bytes, trusted);
-  } catch (err) {
-    throw new BundleLoadError(name, `refused: cannot read its signature: ${(err as Error).message}`);
-  }
-  if (status.state === 'unsigned') throw new BundleLoadError(name, 'refused: not signed, and --trusted-keys requires signed bundles');
-  if (status.state === 'invalid') throw new BundleLoadError(name, `refused: ${status.reason}`);
 }
 
 function asLoadError(name: string, err: unknown): BundleLoadError {
