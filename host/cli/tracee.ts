@@ -10,16 +10,14 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { ContainerTable } from '../events/containers.ts';
-import { Engine } from '../engine/engine.ts';
 import { loadRulesDir } from '../engine/load.ts';
+import { compileRulesDir } from '../engine/sandbox/load.ts';
+import { startEngine } from '../engine/sandbox/start.ts';
+import { onSighup, RulesWatcher } from '../engine/reload.ts';
 import type { Bundle } from '../engine/bundle.ts';
 import type { Finding } from '../engine/finding.ts';
 import { createEventPrinter } from '../output/event-printer.ts';
-import { EventNames, type SignatureEvent } from '../policy/event-names.ts';
-import { loadPolicies } from '../policy/load.ts';
-import { compilePolicies } from '../policy/plan.ts';
-import { PolicyFilter } from '../policy/filter-stage.ts';
-import { splitKernelScope } from '../policy/kernel-split.ts';
+import type { PolicyFilter } from '../policy/filter-stage.ts';
 import type { Policy } from '../policy/model.ts';
 import { eventById } from '../events/catalogue.ts';
 import { PROCESS_TREE_EVENTS, ProcessTree } from '../enrich/process-tree.ts';
@@ -30,8 +28,11 @@ import { runMain } from './run-main.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { addIntegrationOptions, closeWebhook, createWebhook, startMetrics, templatePrinter, trustedKeys, type IntegrationFlags } from './integrations.ts';
 import { ContainerEnricher, containerConfig } from '../enrich/containers/index.ts';
+import { addEngineOptions, engineOptions, type EngineFlags } from './engine-options.ts';
+import { LiveDetection } from './live-detection.ts';
+import { validatePolicies } from './detection.ts';
 
-interface TraceeOptions extends IntegrationFlags {
+interface TraceeOptions extends IntegrationFlags, EngineFlags {
   containers?: boolean;
   enrichment: string[];
   cri: string[];
@@ -60,7 +61,7 @@ const program = new Command('tracee')
   .option('--containers', 'enrich events with container and Kubernetes metadata (also CONTAINERS_ENRICHMENT=1)')
   .option('-E, --enrichment <option>', 'container, container.<docker|containerd|crio|podman>.socket=PATH, container.cgroupfs.path=PATH (repeatable)', collect, [])
   .option('--cri <runtime:socket>', 'container runtime socket, e.g. containerd:/run/containerd/containerd.sock (repeatable)', collect, []);
-addIntegrationOptions(program, ':3366')
+addEngineOptions(addIntegrationOptions(program, ':3366'))
   .action((opts: TraceeOptions) => runMain('tracee', () => run(opts)));
 
 program.command('list')
@@ -89,47 +90,26 @@ function ringBufferBytes(pages: string): number {
   return n * PAGE;
 }
 
-function signatureEvents(bundles: readonly Bundle[]): SignatureEvent[] {
-  return bundles.map((b) => ({ id: b.metadata.id, eventName: b.metadata.eventName, selectedEvents: b.metadata.selectedEvents.map((s) => s.name) }));
-}
-
 async function run(opts: TraceeOptions): Promise<number> {
   // Parse and validate everything before anything starts.
   const output = parseOutputOptions(opts.output);
   const bufferBytes = ringBufferBytes(opts.buffers);
   const containerOptions = containerConfig({ containers: opts.containers, enrichment: opts.enrichment, cri: opts.cri });
-  const loaded = await loadRulesDir(opts.rulesDir, { rules: opts.rules, trustedKeys: trustedKeys(opts, 'tracee') });
-  for (const err of loaded.errors) console.error(`tracee: ${err.message}`);
-  const names = new EventNames(signatureEvents(loaded.bundles));
-  const policies = loadPolicies({ policyPaths: opts.policy, scope: opts.scope, events: opts.events }, names);
-  const plan = compilePolicies(policies, names);
-  const bundles = loaded.bundles.filter((b) => plan.signatures.has(b.metadata.eventName));
-  if (loaded.bundles.length === 0 && opts.policy.length === 0 && opts.events.length === 0) {
+  const engineConfig = engineOptions(opts);
+  const keys = trustedKeys(opts, 'tracee');
+  const compiled = await compileRulesDir(opts.rulesDir, { rules: opts.rules, trustedKeys: keys, limits: engineConfig.limits });
+  for (const err of compiled.errors) console.error(`tracee: ${err.message}`);
+  if (compiled.bundles.length === 0 && opts.policy.length === 0 && opts.events.length === 0) {
     console.error(`tracee: warning: no signatures loaded from ${opts.rulesDir}`);
   }
 
-  const containers = new ContainerTable();
-  for (const b of bundles) b.containers = containers;
-  const decodeOptions = { containers, parseArguments: output.parseArguments };
-  const webhook = createWebhook(opts, decodeOptions, 'tracee', output.webhook);
-  const printTemplate = output.template ? templatePrinter(output.template, decodeOptions, (t) => process.stdout.write(t), 'tracee') : undefined;
-  // Containers are always identified from cgroup paths (containerId, containerStarted), as in Tracee;
-  // names, images and pods come from the runtimes only with container enrichment on.
-  const enricher = new ContainerEnricher({
-    table: containers, cgroupfsPath: containerOptions.cgroupfsPath, log: (line) => console.error(`tracee: ${line}`),
-    ...(containerOptions.enabled ? { sockets: containerOptions.sockets } : { clients: [] }),
-  });
-  const processes = new ProcessTree({ procRoot: '/proc' });
-  processes.scan();
-  const engine = new Engine(bundles, (m) => console.error(`tracee: ${m}`));
+  const policyInputs = { policyPaths: opts.policy, scope: opts.scope, events: opts.events };
+  validatePolicies(compiled.bundles, policyInputs);
 
-  // The kernel applies the scopes it can express; the policy filter applies the rest and the rule filters.
   const { KernelCapture, probeKernel, unavailableEvents } = await import('../capture/addon.ts');
   const { compileKernelScope, KernelScopeError } = await import('../capture/kernel-scope.ts');
   for (const missing of probeKernel()) console.error(`tracee: kernel: ${missing}`);
   const unavailable = unavailableEvents();
-  const skipped = plan.eventIds.filter((id) => unavailable.has(id));
-  if (skipped.length) console.error(`tracee: not captured on this kernel (see the kernel: lines): ${skipped.map((id) => eventById(id)!.name).join(', ')}`);
   const kernelProblem = (p: Policy) => {
     try {
       compileKernelScope([p], [[]], { containers: [] });
@@ -139,13 +119,32 @@ async function run(opts: TraceeOptions): Promise<number> {
       throw err;
     }
   };
+  const containers = new ContainerTable();
+  const processes = new ProcessTree({ procRoot: '/proc' });
+  // The kernel applies the scopes it can express; the policy filter applies the rest and the rule filters.
   // Events the host's own stages need (process tree, container cgroups) ride on an internal policy bit.
-  const internalEvents = [...PROCESS_TREE_EVENTS, ...ContainerEnricher.eventIds];
-  const split = splitKernelScope(plan, internalEvents, kernelProblem, new Set(unavailable.keys()));
+  const live = new LiveDetection(compiled.bundles, policyInputs,
+    { internalEvents: [...PROCESS_TREE_EVENTS, ...ContainerEnricher.eventIds], kernelProblem, unavailable: new Set(unavailable.keys()) },
+    { containers, processes, hostMountNs: mountNamespaceOf(1), startTimeNs: bootTimeNs() },
+    (line) => console.error(`tracee: ${line}`));
+  const { policies, plan, split } = live.detection;
+  const skipped = plan.eventIds.filter((id) => unavailable.has(id));
+  if (skipped.length) console.error(`tracee: not captured on this kernel (see the kernel: lines): ${skipped.map((id) => eventById(id)!.name).join(', ')}`);
   for (const u of split.userScoped) console.error(`tracee: policy "${u.policy}": scope applied in user space (${u.reason})`);
   if (!split.treeEvents) console.error('tracee: warning: 64 policies leave no room for the process tree\'s events; it sees only the forks, execs and exits the policies select');
-  const scope = compileKernelScope(split.policies, split.eventsByPolicy);
-  const filter = new PolicyFilter(plan, { containers, processes, hostMountNs: mountNamespaceOf(1), startTimeNs: bootTimeNs(), kernelScope: split.kernelScoped });
+
+  const decodeOptions = { containers, parseArguments: output.parseArguments };
+  const webhook = createWebhook(opts, decodeOptions, 'tracee', output.webhook);
+  const printTemplate = output.template ? templatePrinter(output.template, decodeOptions, (t) => process.stdout.write(t), 'tracee') : undefined;
+  // Containers are always identified from cgroup paths (containerId, containerStarted), as in Tracee;
+  // names, images and pods come from the runtimes only with container enrichment on.
+  const enricher = new ContainerEnricher({
+    table: containers, cgroupfsPath: containerOptions.cgroupfsPath, log: (line) => console.error(`tracee: ${line}`),
+    ...(containerOptions.enabled ? { sockets: containerOptions.sockets } : { clients: [] }),
+  });
+  processes.scan();
+  const engine = await startEngine(live.detection.bundles, (m) => console.error(`tracee: ${m}`), { ...engineConfig, containers });
+  for (const err of engine.loadErrors) console.error(`tracee: ${err.message}`);
   const printer = createEventPrinter(output.format, (t) => process.stdout.write(t),
     { containers, processes, parseArguments: output.parseArguments },
     // Container filtering mode (a `container` scope): the table shows containers and images, as Tracee's.
@@ -153,7 +152,15 @@ async function run(opts: TraceeOptions): Promise<number> {
     (err) => { capture.countDecodeFailures(1); console.error(`tracee: cannot print an event: ${err.message}`); });
 
   const eventIds = split.eventIds;
-  const capture = KernelCapture.open({ objectPath: BPF_OBJECT, eventIds, ringBufferBytes: bufferBytes, ignorePid: process.pid, scope, execEnv: output.execEnv });
+  const capture = KernelCapture.open({
+    objectPath: BPF_OBJECT, eventIds, ringBufferBytes: bufferBytes, ignorePid: process.pid,
+    scope: compileKernelScope(split.policies, split.eventsByPolicy), execEnv: output.execEnv,
+  });
+  live.attach(capture);
+  const watcher = new RulesWatcher(opts.rulesDir, live.swapTarget(engine), compiled.files, live.detection.bundles, {
+    rules: opts.rules, trustedKeys: keys, limits: engineConfig.limits,
+    select: (candidates) => live.select(candidates), report: (line) => console.error(`tracee: ${line}`),
+  });
   let printed = 0;
   let reported = 0;
   let badBatches = 0;
@@ -162,13 +169,27 @@ async function run(opts: TraceeOptions): Promise<number> {
   let running = true;
   const metrics = await startMetrics(opts, {
     capture: () => capture.stats(),
-    filtered: () => filter.stats.filtered,
+    filtered: () => live.filterStats.filtered,
     engine: () => ({ stats: engine.stats, bundles: engine.bundles() }),
     decodeErrors: () => capture.stats().decodeFailures,
     webhook: webhook && (() => webhook.stats),
     enrichmentErrors: () => enricher.stats.errors,
   }, () => running);
+  const report = (filter: PolicyFilter, findings: Finding[]) => {
+    const kept: Finding[] = [];
+    const items: Array<readonly [Finding, string[]]> = [];
+    for (const f of findings) {
+      const policyNames = filter.findingPolicies(f);
+      if (policyNames.length) { items.push([f, policyNames]); kept.push(f); }
+    }
+    if (items.length === 0) return;
+    reported += items.length;
+    if (printTemplate) printTemplate(kept);
+    else printer.printFindings(items);
+    for (const f of kept) webhook?.enqueue(f);
+  };
   const onBatch = (batch: Uint8Array) => {
+    const filter = live.filter;
     let kept: Uint8Array | undefined;
     try {
       processes.update(batch);
@@ -186,20 +207,14 @@ async function run(opts: TraceeOptions): Promise<number> {
     filter.forEachPrinted((offset, names) => printItems.push([offset, names]));
     printer.printEvents(kept, printItems);
     printed += printItems.length;
-    const findings = engine.process(kept);
-    if (findings.length === 0) return;
-    const report: Array<readonly [Finding, string[]]> = [];
-    for (const f of findings) {
-      const policyNames = filter.findingPolicies(f);
-      if (policyNames.length) report.push([f, policyNames]);
-    }
-    reported += report.length;
-    if (printTemplate) printTemplate(report.map(([f]) => f));
-    else printer.printFindings(report);
-    for (const [f] of report) webhook?.enqueue(f);
+    // The sandbox delivers findings later (pipelined): with the filter of this batch's plan.
+    engine.submit(kept, (findings) => { if (findings.length) report(filter, findings); });
   };
   capture.start(enricher.stage(onBatch));
-  console.error(`tracee: capturing ${eventIds.length} events for ${policies.length} ${policies.length === 1 ? 'policy' : 'policies'} and ${bundles.length} signatures (Ctrl-C to stop)`);
+  if (opts.rulesWatch) watcher.start();
+  const offSighup = onSighup(watcher);
+  const bundleCount = live.detection.bundles.length;
+  console.error(`tracee: capturing ${eventIds.length} events for ${policies.length} ${policies.length === 1 ? 'policy' : 'policies'} and ${bundleCount} signatures${engineConfig.sandbox ? ' (sandboxed)' : ''} (Ctrl-C to stop)`);
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -207,12 +222,16 @@ async function run(opts: TraceeOptions): Promise<number> {
     process.once('SIGTERM', stop);
   });
   running = false;
+  watcher.stop();
+  offSighup();
   capture.stop();
+  engine.flush();
+  await engine.close();
   await enricher.close();
   await closeWebhook(webhook, 'tracee');
   metrics?.close();
   const s = capture.stats();
-  const f = filter.stats;
+  const f = live.filterStats;
   console.error(`tracee: ${s.eventsReceived} events, ${engine.stats.findings} detections, lost: ${s.lostRingBuffer} (ring buffer full), ${s.lostQueueFull} (addon queue full), ${s.decodeFailures} (decode failure), ${engine.stats.bundleErrors} signature errors`);
   console.error(`tracee: policies: ${f.passed} events kept, ${f.filtered} filtered, ${f.internal} process-tree only; ${printed} events and ${reported} detections printed; ${badBatches} bad batches; process tree: ${processes.size} processes`);
   return 0;

@@ -23,8 +23,11 @@ import { listBundles } from './load.ts';
 import { BundleLoadError } from '../errors.ts';
 
 export interface WatchOptions extends CompileOptions {
-  /** Which selected bundles run (e.g. the CLI's policy plan); applied at every rescan. Default: all. */
-  select?: (bundle: CompiledBundle) => boolean;
+  /**
+   * Which of the selected bundles run (e.g. the CLI plans its policies for
+   * them); applied at every rescan, between prepare and commit. Default: all.
+   */
+  select?: (bundles: CompiledBundle[]) => CompiledBundle[];
   /** A line per bundle loaded, swapped, unloaded or refused. Default: stderr. */
   report?: (line: string) => void;
   /** Quiet time after a change in the directory before rescanning, ms; default 250. */
@@ -143,7 +146,7 @@ export class RulesWatcher {
       if (old && old.compiled !== b) next.set(name, old);
       else next.delete(name);
     }
-    if (failed.size) wanted = this.selection(next).filter((b) => !failed.has(b));
+    if (failed.size) wanted = this.selection(next, failed);
     this.engine.commit(wanted);
 
     const was = new Map([...this.files].filter(([, f]) => this.running.includes(f.compiled)));
@@ -170,13 +173,13 @@ export class RulesWatcher {
   }
 
   /** The bundles of `files` to run: --rules (without failing on names that went away), disabled-by-default, then select. */
-  private selection(files: Map<string, BundleFile>): CompiledBundle[] {
+  private selection(files: Map<string, BundleFile>, failed?: ReadonlyMap<CompiledBundle, Error>): CompiledBundle[] {
     const rules = this.options.rules ?? [];
-    const all = [...files.values()].map((f) => f.compiled);
+    const all = [...files.values()].map((f) => f.compiled).filter((b) => !failed?.has(b));
     const chosen = rules.length
       ? all.filter((b) => rules.includes(b.metadata.id) || rules.includes(b.metadata.eventName))
       : all.filter((b) => !isDisabledByDefault(b));
-    return this.options.select ? chosen.filter(this.options.select) : chosen;
+    return this.options.select ? this.options.select(chosen) : chosen;
   }
 
   private refuse(report: ReloadReport, name: string, old: BundleFile | undefined, reason: string, hash?: string): void {

@@ -34,6 +34,8 @@ export interface PolicyFilterOptions extends ScopeContext {
    * trusted). Default: none, every scope is evaluated here.
    */
   kernelScope?: Bits;
+  /** Counters to add to (a filter replacing another after a hot reload carries on its counts). */
+  stats?: PolicyFilterStats;
 }
 
 export interface PolicyFilterStats {
@@ -76,7 +78,7 @@ const FORK_CHILD_PID = FORK.args.findIndex((a) => a.name === 'child_pid');
 const FORK_CHILD_TID = FORK.args.findIndex((a) => a.name === 'child_tid');
 
 export class PolicyFilter {
-  readonly stats: PolicyFilterStats = { events: 0, passed: 0, filtered: 0, internal: 0, malformed: 0 };
+  readonly stats: PolicyFilterStats;
   private readonly states: Array<EventState | undefined> = [];
   private readonly signatures = new Map<string, SignatureState>();
   private readonly scopes: CompiledScope[];
@@ -92,6 +94,7 @@ export class PolicyFilter {
   private printHi = new Uint32Array(256);
 
   constructor(private readonly plan: PolicyPlan, private readonly options: PolicyFilterOptions = {}) {
+    this.stats = options.stats ?? { events: 0, passed: 0, filtered: 0, internal: 0, malformed: 0 };
     const kernel = options.kernelScope ?? NO_BITS;
     this.scopes = plan.policies.map((p) => compileScope(p.scope, options));
     this.follow = this.scopes.map((s, i) => (s.follow && !hasBitIn(kernel, i) ? new Map() : undefined));

@@ -11,9 +11,11 @@
  * configuration or written. The container runs with the host's pid
  * namespace (--pid=host) so the pid it reports is the one the kernel
  * events carry; it is still a container (its own cgroup, mounts, network
- * none). Afterwards the image is removed, the directory deleted, and the
- * `libpod_parent` cgroups podman creates are removed again if they did not
- * exist before.
+ * none). Privileged triggers (the container escapes) get --privileged:
+ * all capabilities, the host's devices, /proc and /sys unmasked and
+ * writable, as the escapes they imitate need. Afterwards the image is
+ * removed, the directory deleted, and the `libpod_parent` cgroups podman
+ * creates are removed again if they did not exist before.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
@@ -45,12 +47,17 @@ function parentCgroups(): string[] {
     .map((d) => join(CGROUP_ROOT, d.name, PODMAN_PARENT));
 }
 
+export interface ContainerOptions {
+  /** podman run --privileged. */
+  privileged?: boolean;
+}
+
 /**
  * Runs `/trigger <action> /tmp` in a new container made from `binary`;
  * returns the trigger's stdout. Throws TesterError (podman missing, a podman
  * step failing, with its stderr).
  */
-export async function runInContainer(binary: string, action: string): Promise<string> {
+export async function runInContainer(binary: string, action: string, options: ContainerOptions = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tracee-tester-podman-'));
   const existing = new Set(parentCgroups().filter((p) => existsSync(p)));
   const env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') };
@@ -77,7 +84,8 @@ export async function runInContainer(binary: string, action: string): Promise<st
     await run('tar', ['-C', rootfs, '-cf', join(dir, 'rootfs.tar'), '.']);
     await podman(['import', '--quiet', join(dir, 'rootfs.tar'), image], 'import the image');
     return await podman(['run', '--rm', '--network=none', '--pid=host', '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768',
-      image, '/trigger', action, '/tmp'], `run /trigger ${action}`);
+      ...(options.privileged ? ['--privileged'] : []), image, '/trigger', action, '/tmp'],
+    `run /trigger ${action}${options.privileged ? ' (privileged)' : ''}`);
   } finally {
     await podman(['rmi', '--all', '--force'], 'remove the image').catch(() => {});
     await rm(dir, { recursive: true, force: true }).catch(() => {});

@@ -3,9 +3,12 @@
  * ({pid, tid, comm, …}) with the signature and variant added. Host triggers
  * run as a child process with a minimal environment (no LD_* variables that
  * would set off TRC-107 by accident) and a fresh temporary directory,
- * removed afterwards; container triggers go through container.ts.
+ * removed afterwards; container triggers go through container.ts. A
+ * variant that opens a kernel file this kernel is built without fails
+ * before anything runs, naming the kernel option and the variant to use.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +23,8 @@ export interface TriggerResult {
   eventName: string;
   variant: string;
   where: 'host' | 'container';
+  /** Ran in a privileged container. */
+  privileged: boolean;
   /** The process that made the detected system call (host pid namespace). */
   pid: number;
   tid: number;
@@ -34,10 +39,15 @@ export async function runTrigger(trigger: Trigger, variant?: string): Promise<Tr
   if (!action) {
     throw new TesterError('TRC_ERR_TESTER_VARIANT', `tester: ${trigger.id} has no variant "${name}" (variants: ${Object.keys(trigger.variants).join(', ')})`);
   }
+  const needed = trigger.needs?.[name];
+  if (needed && !existsSync(needed.path)) {
+    throw new TesterError('TRC_ERR_TESTER_KERNEL', `tester: ${trigger.id} (${name}): this kernel has no ${needed.path} (built without ${needed.config}); --variant ${needed.instead} opens a stand-in at that path`);
+  }
   const binary = await triggerBinary();
+  const privileged = trigger.privileged === true;
   let stdout: string;
   if (trigger.where === 'container') {
-    stdout = await runInContainer(binary, action);
+    stdout = await runInContainer(binary, action, { privileged });
   } else {
     // The temporary directory is next to the binary (same file system: hard links work).
     const dir = await mkdtemp(join(tmpdir(), 'tracee-tester-run-'));
@@ -57,5 +67,5 @@ export async function runTrigger(trigger: Trigger, variant?: string): Promise<Tr
   } catch {
     throw new TesterError('TRC_ERR_TESTER_TRIGGER', `tester: ${trigger.id} (${action}): unexpected output ${JSON.stringify(stdout)}`);
   }
-  return { signature: trigger.id, eventName: trigger.signature, variant: name, where: trigger.where, ...report } as TriggerResult;
+  return { signature: trigger.id, eventName: trigger.signature, variant: name, where: trigger.where, privileged, ...report } as TriggerResult;
 }

@@ -12,7 +12,8 @@
  * that namespace and disappears when the process exits. Processes it
  * ptraces, or whose memory it writes, are its own children, and are killed.
  *
- * Built by host/tester/build.ts (gcc, static), one binary for every trigger.
+ * The container escapes (privileged container) are in escapes.c. Built by
+ * host/tester/build.ts (gcc, static), one binary for every trigger.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -35,16 +36,17 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "trigger.h"
 
 /* A word in our data segment: fork()ed children have it at the same address, which is what gets poked. */
 static volatile uint64_t target_word = 0x1111111111111111ull;
 
-static void die(const char *step) {
+void die(const char *step) {
 	fprintf(stderr, "trigger: %s: %s\n", step, strerror(errno));
 	exit(1);
 }
 
-static void set_comm(const char *comm) {
+void set_comm(const char *comm) {
 	if (prctl(PR_SET_NAME, comm, 0, 0, 0) != 0) die("prctl(PR_SET_NAME)");
 }
 
@@ -53,29 +55,31 @@ static void get_comm(char out[17]) {
 	if (prctl(PR_GET_NAME, out, 0, 0, 0) != 0) die("prctl(PR_GET_NAME)");
 }
 
-/* Prints {"pid":P,"tid":T,"comm":"C"<extra>} (extra: ,"key":value… already JSON) and flushes. */
-static void report(const char *extra) {
+void report(const char *extra) {
 	char comm[17];
 	get_comm(comm);
 	printf("{\"pid\":%d,\"tid\":%ld,\"comm\":\"%s\"%s}\n", getpid(), (long)syscall(SYS_gettid), comm, extra ? extra : "");
 	fflush(stdout);
 }
 
-/* Enters a private mount namespace with an empty tmpfs over `dir` (which must exist). */
-static void private_dir(const char *dir) {
+void private_mounts(void) {
 	if (unshare(CLONE_NEWNS) != 0) die("unshare(CLONE_NEWNS)");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) die("mount --make-rprivate /");
+}
+
+void private_dir(const char *dir) {
+	private_mounts();
 	if (mount("tracee-tester", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") != 0) die("mount tmpfs");
 }
 
-static void write_file(const char *path, int flags, const void *data, size_t len) {
+void write_file(const char *path, int flags, const void *data, size_t len) {
 	int fd = open(path, flags, 0644);
 	if (fd < 0) die(path);
 	if (len && write(fd, data, len) != (ssize_t)len) die("write");
 	if (close(fd) != 0) die("close");
 }
 
-static void read_file(const char *path) {
+void read_file(const char *path) {
 	char buf[64];
 	int fd = open(path, O_RDONLY);
 	if (fd < 0) die(path);
@@ -110,7 +114,7 @@ static void reap(pid_t pid) {
 	waitpid(pid, NULL, 0);
 }
 
-static char extra[1024];
+char extra[1024];
 
 /* ---- the triggers ------------------------------------------------------------------------ */
 
@@ -447,5 +451,6 @@ int main(int argc, char **argv) {
 	if (!strcmp(a, "sudoers-d-rename")) return private_rename("trc-1028", "/etc", "/etc/sudoers.d", "/etc/sudoers.d/tracee-tester");
 	if (!strcmp(a, "stdio-connect")) return stdio_socket(0);
 	if (!strcmp(a, "stdio-dup")) return stdio_socket(1);
-	return usage();
+	int rc = escape_trigger(a, arg);
+	return rc >= 0 ? rc : usage();
 }

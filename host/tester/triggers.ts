@@ -1,14 +1,28 @@
 /**
  * What `tracee-tester TRC-xxx` does for each signature: the trigger
- * program's actions (trigger.c), by variant, the first being the default.
+ * program's actions (trigger.c, escapes.c), by variant, the first being the
+ * default.
  *
  * `where` says where the behaviour must happen for the signature to fire:
  * `host` triggers run on this machine; `container` ones (signatures that
  * select events from containers only) run inside a throw-away container
- * (container.ts). Signatures without a trigger here need kernel events this
- * tester cannot cause safely (a kernel module load, a hooked syscall table)
- * or a privileged container escape.
+ * (container.ts), a privileged one for the container escapes (TRC-1011,
+ * 1014, 1021, 1029, 1031), which need /proc/sys writable, unmasked /proc
+ * files or CAP_SYS_ADMIN. Those change no setting: they open kernel
+ * settings for writing without writing, only read, and mount only in a
+ * private mount namespace (escapes.c). Signatures without a trigger here
+ * need kernel events this tester cannot cause safely (a kernel module load,
+ * a hooked syscall table) or a Kubernetes pod (TRC-108, 1013).
  */
+
+/** A kernel file a variant opens, which some kernels are built without. */
+export interface KernelFile {
+  readonly path: string;
+  /** The kernel option that provides it (for the error when it is missing). */
+  readonly config: string;
+  /** The variant to use instead on such a kernel. */
+  readonly instead: string;
+}
 
 export interface Trigger {
   /** Signature ID. */
@@ -17,8 +31,12 @@ export interface Trigger {
   readonly signature: string;
   readonly description: string;
   readonly where: 'host' | 'container';
+  /** Run in a privileged container (podman --privileged); only with where: 'container'. */
+  readonly privileged?: boolean;
   /** Variant name → trigger program action; the first is the default. */
   readonly variants: Readonly<Record<string, string>>;
+  /** Variant name → the kernel file it needs, checked before running. */
+  readonly needs?: Readonly<Record<string, KernelFile>>;
 }
 
 export const TRIGGERS: readonly Trigger[] = [
@@ -96,6 +114,33 @@ export const TRIGGERS: readonly Trigger[] = [
     id: 'TRC-1022', signature: 'dropped_executable', where: 'container',
     description: 'inside a container: write an ELF header to /tmp/dropped, then remove it',
     variants: { write: 'drop-elf' },
+  },
+  {
+    id: 'TRC-1011', signature: 'core_pattern_modification', where: 'container', privileged: true,
+    description: 'inside a privileged container: open /proc/sys/kernel/core_pattern for writing, close it without writing',
+    variants: { open: 'core-pattern-open' },
+  },
+  {
+    id: 'TRC-1014', signature: 'disk_mount', where: 'container', privileged: true,
+    description: 'inside a privileged container: mount /dev/tracee-tester-disk read-only in a private mount namespace (no such device: the mount fails after the check)',
+    variants: { mount: 'disk-mount' },
+  },
+  {
+    id: 'TRC-1021', signature: 'proc_kcore_read', where: 'container', privileged: true,
+    description: 'inside a privileged container: read /proc/kcore; or (standin, for kernels without it) a file of that name on a tmpfs over /proc in a private mount namespace',
+    variants: { read: 'kcore-read', standin: 'kcore-read-standin' },
+    needs: { read: { path: '/proc/kcore', config: 'CONFIG_PROC_KCORE', instead: 'standin' } },
+  },
+  {
+    id: 'TRC-1029', signature: 'sched_debug_recon', where: 'container', privileged: true,
+    description: 'inside a privileged container: read /sys/kernel/debug/sched/debug (mounting debugfs in a private mount namespace) or /proc/sched_debug',
+    variants: { read: 'sched-debug-read' },
+  },
+  {
+    id: 'TRC-1031', signature: 'system_request_key_mod', where: 'container', privileged: true,
+    description: 'inside a privileged container: open /proc/sysrq-trigger for writing, close it without writing; or (standin, for kernels without it) a file of that name on a tmpfs over /proc in a private mount namespace',
+    variants: { open: 'sysrq-open', standin: 'sysrq-open-standin' },
+    needs: { open: { path: '/proc/sysrq-trigger', config: 'CONFIG_MAGIC_SYSRQ', instead: 'standin' } },
   },
   {
     id: 'TRC-1023', signature: 'proc_mem_access', where: 'host',

@@ -48,6 +48,19 @@ export class TraceeProcess {
     }
   }
 
+  /** Waits until stderr matches `pattern`, or fails after `timeoutMs`. */
+  async waitForStderr(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.stderr)) {
+      if (Date.now() > deadline) throw new Error(`stderr did not match ${pattern} within ${timeoutMs} ms:\n${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  signal(name: NodeJS.Signals): void {
+    this.child.kill(name);
+  }
+
   /** Sends SIGINT and resolves with the exit code once tracee has stopped. */
   async stop(): Promise<number | null> {
     if (this.child.exitCode !== null) return this.child.exitCode;
