@@ -4,11 +4,11 @@
  * version), the import object, and the two calls the engine makes.
  */
 import { BundleLoadError } from '../errors.ts';
-import { readMetadata, type SignatureMetadata } from './metadata.ts';
+import { readMetadata, readMetadataList, type SignatureMetadata } from './metadata.ts';
 import { decodeFindingData, type FindingData } from './finding-data.ts';
 import type { ContainerInfo, ContainerTable } from '../events/containers.ts';
 import { BundleLimitError, formatBytes, limitMemory, resolveLimits, type BundleLimits } from './limits.ts';
-import { isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData } from './rego-glue.ts';
+import { AIO_SECTION, isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData } from './rego-glue.ts';
 
 export const BUNDLE_ABI_VERSION = 1;
 
@@ -44,13 +44,24 @@ export interface BundleOptions {
   containers?: ContainerTable;
   /** Memory, findings per batch and finding size (limits.ts); defaults DEFAULT_LIMITS. */
   limits?: Partial<BundleLimits>;
+  /** A bundle of another signature of the same multi-signature module: share its instance (and its memory, limits and containers). */
+  shareWith?: Bundle;
 }
 
-/** A bundle compiled and validated (imports, exports, metadata, memory limit) but not instantiated: none of its code has run. */
+/**
+ * A signature compiled and validated (imports, exports, metadata, memory
+ * limit) but not instantiated: none of its code has run. A module may hold
+ * several signatures (the Rego all-in-one module): each is a CompiledBundle
+ * with its own metadata and `member` index, all with the same `module`, and
+ * they share one instance (see `instantiate`'s `shareWith`).
+ */
 export interface CompiledBundle {
+  /** The file's name. */
   readonly name: string;
   readonly module: WebAssembly.Module;
   readonly metadata: SignatureMetadata;
+  /** In a multi-signature module: this signature's index (the module's findings say which signature). */
+  readonly member?: number;
 }
 
 const REQUIRED_EXPORTS: Record<string, string> = {
@@ -63,28 +74,62 @@ const REQUIRED_EXPORTS: Record<string, string> = {
 /** Thrown through wasm frames by the abort import. */
 export class BundleAbort extends Error {}
 
-/** `raw`: the data as the bundle encoded it (when it did), a view of its memory valid only during the call. */
-export type FindingSink = (eventIndex: number, data: FindingData, raw?: Uint8Array) => void;
+/**
+ * `raw`: the data as the bundle encoded it (when it did), a view of its
+ * memory valid only during the call; `signature`: which of a multi-signature
+ * module's signatures (its `member` index; 0 otherwise).
+ */
+export type FindingSink = (eventIndex: number, data: FindingData, raw?: Uint8Array, signature?: number) => void;
 export type LogSink = (level: number, message: string) => void;
 
-export class Bundle {
-  private readonly exports: BundleExports;
-  private inputPtr = 0;
-  private inputSize = 0;
-  /** Set by the engine around each call. */
+/** One instance of a module: what the signatures of a multi-signature module share. */
+class Instance {
+  readonly exports: BundleExports;
+  inputPtr = 0;
+  inputSize = 0;
   onFinding: FindingSink = () => {};
-  /** Answers tracee.container_get; undefined: no container is known. */
   containers: ContainerTable | undefined;
   /** Rego bundles (OPA-ABI modules, host/engine/rego-glue.ts): their imports, and findings read back after each call. */
-  private rego: RegoBundleGlue | undefined;
+  rego: RegoBundleGlue | undefined;
 
-  private constructor(readonly name: string, readonly metadata: SignatureMetadata, instance: WebAssembly.Instance, readonly limits: BundleLimits) {
+  constructor(instance: WebAssembly.Instance, readonly limits: BundleLimits) {
     this.exports = instance.exports as unknown as BundleExports;
+  }
+}
+
+export class Bundle {
+  private constructor(readonly name: string, readonly metadata: SignatureMetadata, private readonly instance: Instance, readonly member?: number) {}
+
+  get limits(): BundleLimits {
+    return this.instance.limits;
+  }
+
+  /** Set by the engine around each call; for a multi-signature module, shared by its signatures. */
+  get onFinding(): FindingSink {
+    return this.instance.onFinding;
+  }
+
+  set onFinding(sink: FindingSink) {
+    this.instance.onFinding = sink;
+  }
+
+  /** Answers tracee.container_get; undefined: no container is known. Shared by a module's signatures. */
+  get containers(): ContainerTable | undefined {
+    return this.instance.containers;
+  }
+
+  set containers(table: ContainerTable | undefined) {
+    this.instance.containers = table;
+  }
+
+  /** Bundles that share an instance (a multi-signature module's signatures) have the same key; the engine runs it once for all of them. */
+  get instanceKey(): object {
+    return this.instance;
   }
 
   /** Current size of the bundle's linear memory. */
   get memoryBytes(): number {
-    return this.exports.memory.buffer.byteLength;
+    return this.instance.exports.memory.buffer.byteLength;
   }
 
   /** The signature ships disabled (Tracee's noisy ones): run it only when selected by ID or event name. */
@@ -92,17 +137,34 @@ export class Bundle {
     return this.metadata.tags.includes(DISABLED_BY_DEFAULT_TAG);
   }
 
-  /** Compiles, validates and instantiates a bundle; throws BundleLoadError naming the problem. */
+  /** Compiles, validates and instantiates a single-signature bundle; throws BundleLoadError naming the problem. */
   static async load(name: string, bytes: Uint8Array, log: LogSink, options: BundleOptions = {}): Promise<Bundle> {
     return Bundle.instantiate(await Bundle.compile(name, bytes, options), log, options);
+  }
+
+  /** load() for a file that may hold several signatures: one Bundle each, sharing one instance. */
+  static async loadFile(name: string, bytes: Uint8Array, log: LogSink, options: BundleOptions = {}): Promise<Bundle[]> {
+    const out: Bundle[] = [];
+    for (const compiled of await Bundle.compileFile(name, bytes, options)) {
+      out.push(Bundle.instantiate(compiled, log, { ...options, shareWith: out[0] }));
+    }
+    return out;
   }
 
   /**
    * The first half of load: compiles the bytes with the memory limit applied
    * and validates imports, exports and metadata, running no bundle code.
-   * The module can be instantiated here or in a worker (sandbox/).
+   * The module can be instantiated here or in a worker (sandbox/). For a
+   * single-signature module; see compileFile.
    */
   static async compile(name: string, bytes: Uint8Array, options: BundleOptions = {}): Promise<CompiledBundle> {
+    const compiled = await Bundle.compileFile(name, bytes, options);
+    if (compiled.length !== 1 || compiled[0].member !== undefined) throw new BundleLoadError(name, `holds ${compiled.length} signatures; load it with compileFile`);
+    return compiled[0];
+  }
+
+  /** compile() for a file that may hold several signatures (the Rego all-in-one module): one CompiledBundle each. */
+  static async compileFile(name: string, bytes: Uint8Array, options: BundleOptions = {}): Promise<CompiledBundle[]> {
     const limits = resolveLimits(options.limits);
     let module: WebAssembly.Module;
     try {
@@ -113,21 +175,28 @@ export class Bundle {
     }
     checkImports(name, module);
     checkExports(name, module);
-    let metadata: SignatureMetadata;
     try {
-      metadata = readMetadata(module);
+      if (WebAssembly.Module.customSections(module, AIO_SECTION).length === 0) return [{ name, module, metadata: readMetadata(module) }];
+      return readMetadataList(module, AIO_SECTION).map((metadata, member) => ({ name, module, metadata, member }));
     } catch (err) {
       throw new BundleLoadError(name, (err as Error).message);
     }
-    return { name, module, metadata };
   }
 
-  /** The second half of load: instantiates (running the bundle's start function) and checks the ABI version. Synchronous. */
+  /**
+   * The second half of load: instantiates (running the bundle's start
+   * function) and checks the ABI version. Synchronous. With `shareWith`, no
+   * new instance: a handle on that bundle's, for another of its module's signatures.
+   */
   static instantiate(compiled: CompiledBundle, log: LogSink, options: BundleOptions = {}): Bundle {
-    const { name, module, metadata } = compiled;
+    const { name, module, metadata, member } = compiled;
+    if (options.shareWith) {
+      if (member === undefined || options.shareWith.member === undefined) throw new Error(`bundle ${name}: only the signatures of one multi-signature module share an instance`);
+      return new Bundle(name, metadata, options.shareWith.instance, member);
+    }
     const limits = resolveLimits(options.limits);
-    let bundle: Bundle | undefined;
-    const memory = () => bundle?.exports.memory.buffer ?? new ArrayBuffer(0);
+    let core: Instance | undefined;
+    const memory = () => core?.exports.memory.buffer ?? new ArrayBuffer(0);
     const imports = {
       tracee: {
         emit_finding: (index: number, ptr: number, len: number) => {
@@ -136,11 +205,11 @@ export class Bundle {
           }
           const mem = new Uint8Array(memory());
           const data = decodeFindingData(mem, ptr >>> 0, len >>> 0);
-          bundle!.onFinding(index >>> 0, data, mem.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0)));
+          core!.onFinding(index >>> 0, data, mem.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0)));
         },
         log: (level: number, ptr: number, len: number) => log(level, utf8Slice(memory(), ptr >>> 0, len >>> 0)),
         container_get: (ref: number, field: number, ptr: number, cap: number) =>
-          containerGet(bundle!.containers, new Uint8Array(memory()), ref >>> 0, field >>> 0, ptr >>> 0, cap >>> 0),
+          containerGet(core!.containers, new Uint8Array(memory()), ref >>> 0, field >>> 0, ptr >>> 0, cap >>> 0),
       },
       env: {
         abort: (msg: number, file: number, line: number, col: number) => {
@@ -155,32 +224,34 @@ export class Bundle {
     } catch (err) {
       throw new BundleLoadError(name, `instantiation failed: ${(err as Error).message}`, { cause: err });
     }
-    bundle = new Bundle(name, metadata, instance, limits);
+    core = new Instance(instance, limits);
     if (rego) {
       rego.attach(instance);
-      bundle.rego = rego;
+      core.rego = rego;
     }
-    bundle.containers = options.containers;
-    const version = bundle.exports.tracee_abi_version.value;
+    core.containers = options.containers;
+    const version = core.exports.tracee_abi_version.value;
     if (version !== BUNDLE_ABI_VERSION) throw new BundleLoadError(name, `ABI version ${version} is not supported (this host supports ${BUNDLE_ABI_VERSION})`);
-    return bundle;
+    return new Bundle(name, metadata, core, member);
   }
 
   /** Bytes of the bundle's input buffer, grown to at least `size`. Valid until the next call into the bundle. */
   input(size: number): { ptr: number; bytes: Uint8Array } {
-    if (size > this.inputSize) {
-      this.inputPtr = this.exports.tracee_input(size) >>> 0;
-      this.inputSize = size;
+    const core = this.instance;
+    if (size > core.inputSize) {
+      core.inputPtr = core.exports.tracee_input(size) >>> 0;
+      core.inputSize = size;
     }
-    const buffer = this.exports.memory.buffer;
-    if (this.inputPtr + size > buffer.byteLength) throw new Error(`tracee_input returned ${this.inputPtr}, beyond memory for ${size} bytes`);
-    return { ptr: this.inputPtr, bytes: new Uint8Array(buffer) };
+    const buffer = core.exports.memory.buffer;
+    if (core.inputPtr + size > buffer.byteLength) throw new Error(`tracee_input returned ${core.inputPtr}, beyond memory for ${size} bytes`);
+    return { ptr: core.inputPtr, bytes: new Uint8Array(buffer) };
   }
 
-  /** Runs the bundle on the batch in its input buffer; returns its finding count. */
+  /** Runs the bundle (for a multi-signature module: all its signatures) on the batch in its input buffer; returns its finding count. */
   run(len: number): number {
-    const n = this.exports.tracee_on_batch(this.inputPtr, len);
-    if (this.rego && n > 0) for (const f of this.rego.findings(n)) this.onFinding(f.index, regoFindingData(f.data));
+    const core = this.instance;
+    const n = core.exports.tracee_on_batch(core.inputPtr, len);
+    if (core.rego && n > 0) for (const f of core.rego.findings(n)) core.onFinding(f.index, regoFindingData(f.data), undefined, f.signature);
     return n;
   }
 }

@@ -7,6 +7,11 @@
  * only its selected records (consecutive ones copied as one run) behind a
  * fresh batch header. A bundle that traps or misbehaves is disabled with its
  * error recorded and counted; the others carry on with every event.
+ *
+ * The signatures of one multi-signature module (the Rego all-in-one) share
+ * an instance: they are one slot, given each record any of them selected,
+ * once, and run with one call; the module evaluates each record for its
+ * signatures, and each finding says which signature it is from.
  */
 import { BATCH_HEADER, BATCH_HEADER_SIZE, BATCH_MAGIC, CTX, FLAG_CONTAINER_STARTED, FLAT_VERSION } from '../events/layout.ts';
 import { readBatchHeader, viewOf } from '../events/batch-reader.ts';
@@ -24,10 +29,13 @@ const ORIGIN_HOST = 2;
 const ORIGIN_CODES: Record<Origin, number> = { '*': ORIGIN_ANY, container: ORIGIN_CONTAINER, host: ORIGIN_HOST };
 
 interface Slot {
+  /** The bundle whose instance runs (the first of `members`). */
   bundle: Bundle;
-  index: number;
+  /** The signatures run by this instance, in the engine's order; by `member` index in `bySignature`. */
+  members: Bundle[];
+  bySignature: Array<Bundle | undefined>;
   disabled: string | null;
-  findings: number;
+  findings: Map<Bundle, number>;
   /** Per batch: original record offsets in the order copied, and the copy state. */
   offsets: number[];
   out: Uint8Array | null;
@@ -59,8 +67,12 @@ export interface EngineStats {
   limitsExceeded: number;
 }
 
-/** `disabled` is given when the error disabled a bundle: which, and the error (a BundleLimitError for a limit). */
-export type EngineErrorSink = (message: string, disabled?: { bundle: Bundle; error: Error }) => void;
+/**
+ * `disabled` is given when the error disabled a bundle: which (the
+ * signatures of its instance: several for a multi-signature module), and the
+ * error (a BundleLimitError for a limit).
+ */
+export type EngineErrorSink = (message: string, disabled?: { bundles: Bundle[]; error: Error }) => void;
 
 /**
  * Receives each finding as the bundle emits it (bundle order, not event
@@ -89,21 +101,33 @@ export class Engine {
    * one no longer listed is dropped. Call it between batches.
    */
   setBundles(bundles: readonly Bundle[]): void {
-    const previous = new Map(this.slots.map((s) => [s.bundle, s]));
-    this.slots = bundles.map((bundle, index) => ({
-      bundle, index, disabled: previous.get(bundle)?.disabled ?? null, findings: previous.get(bundle)?.findings ?? 0,
-      offsets: [], out: null, outPos: 0, runStart: 0, runEnd: 0,
-    }));
+    const previous = new Map(this.slots.map((s) => [s.bundle.instanceKey, s]));
+    const byInstance = new Map<object, Slot>();
+    this.slots = [];
+    for (const bundle of bundles) {
+      let slot = byInstance.get(bundle.instanceKey);
+      if (!slot) {
+        const was = previous.get(bundle.instanceKey);
+        slot = { bundle, members: [], bySignature: [], disabled: was?.disabled ?? null, findings: new Map(), offsets: [], out: null, outPos: 0, runStart: 0, runEnd: 0 };
+        byInstance.set(bundle.instanceKey, slot);
+        this.slots.push(slot);
+      }
+      slot.members.push(bundle);
+      slot.bySignature[bundle.member ?? 0] = bundle;
+      slot.findings.set(bundle, previous.get(bundle.instanceKey)?.findings.get(bundle) ?? 0);
+    }
     this.byEvent = new Map();
     this.anyEvent = [];
     for (const slot of this.slots) {
-      for (const sel of slot.bundle.metadata.selectedEvents) {
-        const selector = { slot, origin: ORIGIN_CODES[sel.origin] };
-        if (sel.name === '*') { this.anyEvent.push(selector); continue; }
-        const id = eventByName(sel.name)!.id;
-        const list = this.byEvent.get(id) ?? [];
-        list.push(selector);
-        this.byEvent.set(id, list);
+      for (const member of slot.members) {
+        for (const sel of member.metadata.selectedEvents) {
+          const selector = { slot, origin: ORIGIN_CODES[sel.origin] };
+          if (sel.name === '*') { this.anyEvent.push(selector); continue; }
+          const id = eventByName(sel.name)!.id;
+          const list = this.byEvent.get(id) ?? [];
+          list.push(selector);
+          this.byEvent.set(id, list);
+        }
       }
     }
   }
@@ -114,10 +138,10 @@ export class Engine {
   }
 
   bundles(): BundleStatus[] {
-    return this.slots.map((s) => ({
-      id: s.bundle.metadata.id, name: s.bundle.name, severity: (s.bundle.metadata.properties.Severity as number | string) ?? '',
-      findings: s.findings, disabled: s.disabled,
-    }));
+    return this.slots.flatMap((s) => s.members.map((b) => ({
+      id: b.metadata.id, name: b.name, severity: (b.metadata.properties.Severity as number | string) ?? '',
+      findings: s.findings.get(b) ?? 0, disabled: s.disabled,
+    })));
   }
 
   /** Runs every interested bundle on the batch; returns the findings in event order. */
@@ -237,11 +261,17 @@ export class Engine {
       v.setBigInt64(BATCH_HEADER.clockOffsetNs.offset, clockOffsetNs, true);
       const maxFindings = slot.bundle.limits.maxFindingsPerBatch;
       let emitted = 0;
-      slot.bundle.onFinding = (index, data, raw) => {
+      slot.bundle.onFinding = (index, data, raw, signature = 0) => {
         if (index >= offsets.length) throw new Error(`emit_finding for event ${index} of a batch of ${offsets.length}`);
         if (++emitted > maxFindings) throw new BundleLimitError('findings', `more than ${maxFindings} findings in one batch (the findings per batch limit)`);
-        collect(slot.bundle, offsets[index], data, raw);
-        slot.findings++;
+        const member = slot.bySignature[signature];
+        if (member === undefined) {
+          // A signature of the module this engine does not run (not selected): not a finding.
+          if (slot.bundle.member === undefined) throw new Error(`a finding for signature ${signature} of a single-signature bundle`);
+          return;
+        }
+        collect(member, offsets[index], data, raw);
+        slot.findings.set(member, slot.findings.get(member)! + 1);
         this.stats.findings++;
       };
       const result = slot.bundle.run(slot.outPos);
@@ -252,13 +282,13 @@ export class Engine {
   }
 
   private disable(slot: Slot, err: Error): void {
-    const m = slot.bundle.metadata;
     if (err instanceof WebAssembly.RuntimeError) err = new Error(`trap: ${err.message}`, { cause: err });
     err = asMemoryLimit(slot.bundle, err);
     slot.disabled = err.message;
     this.stats.bundleErrors++;
     if (err instanceof BundleLimitError) this.stats.limitsExceeded++;
-    this.onError(`engine: signature ${m.id} (${slot.bundle.name}) disabled: ${err.message}`, { bundle: slot.bundle, error: err });
+    const ids = slot.members.map((b) => b.metadata.id);
+    this.onError(`engine: ${ids.length > 1 ? 'signatures' : 'signature'} ${ids.join(', ')} (${slot.bundle.name}) disabled: ${err.message}`, { bundles: slot.members, error: err });
   }
 }
 

@@ -45,7 +45,7 @@ export async function loadRulesDir(dir: string, options: LoadOptions = {}): Prom
     try {
       const bytes = await readFile(join(dir, name));
       if (options.trustedKeys) verifySignature(name, bytes, options.trustedKeys);
-      bundles.push(await Bundle.load(name, bytes, (level, msg) => log(level, `${name}: ${msg}`)));
+      bundles.push(...await Bundle.loadFile(name, bytes, (level, msg) => log(level, `${name}: ${msg}`)));
     } catch (err) {
       errors.push(err instanceof BundleLoadError ? err : new BundleLoadError(name, (err as Error).message, { cause: err }));
     }

@@ -30,15 +30,30 @@ export interface SignatureMetadata {
 
 /** Returns the metadata, or throws an Error whose message says what is wrong. */
 export function readMetadata(module: WebAssembly.Module): SignatureMetadata {
-  const sections = WebAssembly.Module.customSections(module, METADATA_SECTION);
-  if (sections.length !== 1) throw new Error(`expected one "${METADATA_SECTION}" custom section, found ${sections.length}`);
-  let json: unknown;
+  return validateMetadata(sectionJson(module, METADATA_SECTION));
+}
+
+/** The metadata of each signature of a multi-signature module (a JSON array in custom section `section`), in entrypoint order. */
+export function readMetadataList(module: WebAssembly.Module, section: string): SignatureMetadata[] {
+  const list = sectionJson(module, section);
+  if (!Array.isArray(list) || list.length === 0) throw new Error(`"${section}" section must be a non-empty array of signature metadata`);
+  return list.map((m, i) => {
+    try {
+      return validateMetadata(m);
+    } catch (err) {
+      throw new Error(`"${section}" signature ${i}: ${(err as Error).message}`);
+    }
+  });
+}
+
+function sectionJson(module: WebAssembly.Module, name: string): unknown {
+  const sections = WebAssembly.Module.customSections(module, name);
+  if (sections.length !== 1) throw new Error(`expected one "${name}" custom section, found ${sections.length}`);
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(sections[0]));
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(sections[0]));
   } catch (err) {
-    throw new Error(`"${METADATA_SECTION}" section is not valid UTF-8 JSON: ${(err as Error).message}`);
+    throw new Error(`"${name}" section is not valid UTF-8 JSON: ${(err as Error).message}`);
   }
-  return validateMetadata(json);
 }
 
 export function validateMetadata(json: unknown): SignatureMetadata {

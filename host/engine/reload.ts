@@ -128,7 +128,7 @@ export class RulesWatcher {
       try {
         const file = await compileBundleFile(this.dir, name, this.options, bytes);
         next.set(name, file);
-        fresh.set(file.compiled, name);
+        for (const b of file.compiled) fresh.set(b, name);
       } catch (err) {
         this.refuse(report, name, old, err instanceof BundleLoadError ? err.message.replace(`bundle ${name}: `, '') : (err as Error).message, hash);
         if (old) next.set(name, old);
@@ -138,19 +138,22 @@ export class RulesWatcher {
     // From here to commit, synchronous: between two batches.
     let wanted = this.selection(next);
     const failed = this.engine.prepare(wanted);
+    const refusedNow = new Set<string>();
     for (const [b, err] of failed) {
       const name = fresh.get(b) ?? b.name;
+      fresh.delete(b);
+      if (refusedNow.has(name)) continue; // another signature of the same module
+      refusedNow.add(name);
       const old = this.files.get(name);
       this.refuse(report, name, old, err.message.replace(`bundle ${name}: `, ''), next.get(name)?.sha256);
-      fresh.delete(b);
-      if (old && old.compiled !== b) next.set(name, old);
+      if (old && !old.compiled.includes(b)) next.set(name, old);
       else next.delete(name);
     }
     if (failed.size) wanted = this.selection(next, failed);
     this.engine.commit(wanted);
 
-    const was = new Map([...this.files].filter(([, f]) => this.running.includes(f.compiled)));
-    const now = new Map([...next].filter(([, f]) => wanted.includes(f.compiled)));
+    const was = new Map([...this.files].filter(([, f]) => f.compiled.some((b) => this.running.includes(b))));
+    const now = new Map([...next].filter(([, f]) => f.compiled.some((b) => wanted.includes(b))));
     for (const [name, file] of now) {
       const old = was.get(name);
       if (!old) {
@@ -175,7 +178,7 @@ export class RulesWatcher {
   /** The bundles of `files` to run: --rules (without failing on names that went away), disabled-by-default, then select. */
   private selection(files: Map<string, BundleFile>, failed?: ReadonlyMap<CompiledBundle, Error>): CompiledBundle[] {
     const rules = this.options.rules ?? [];
-    const all = [...files.values()].map((f) => f.compiled).filter((b) => !failed?.has(b));
+    const all = [...files.values()].flatMap((f) => f.compiled).filter((b) => !failed?.has(b));
     const chosen = rules.length
       ? all.filter((b) => rules.includes(b.metadata.id) || rules.includes(b.metadata.eventName))
       : all.filter((b) => !isDisabledByDefault(b));
@@ -198,6 +201,6 @@ export function onSighup(watcher: RulesWatcher): () => void {
   return () => { process.off('SIGHUP', handler); };
 }
 
-function describe(b: CompiledBundle): string {
-  return `${b.metadata.id} v${b.metadata.version}`;
+function describe(bundles: readonly CompiledBundle[]): string {
+  return bundles.map((b) => `${b.metadata.id} v${b.metadata.version}`).join(', ');
 }

@@ -141,7 +141,7 @@ async function load100(root: string): Promise<Row[]> {
     let t = performance.now();
     const loaded = await compileRulesDir(dir);
     const compileMs = performance.now() - t;
-    const bundles = [...loaded.files.values()].map((f) => f.compiled);
+    const bundles = [...loaded.files.values()].flatMap((f) => f.compiled);
     t = performance.now();
     const inThread = await startEngine(bundles, () => {}, { sandbox: false, log: () => {} });
     const inThreadMs = performance.now() - t;

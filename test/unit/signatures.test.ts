@@ -174,8 +174,8 @@ test('with all 31 loaded, a busy mixed stream allocates nothing: every bundle\'s
   const engine = new Engine(bundles, (m) => { throw new Error(m); });
   const first = engine.process(batch).length;
   assert.ok(first > 40);
-  const sizes = bundles.map((b) => (b as unknown as { exports: { memory: WebAssembly.Memory } }).exports.memory.buffer.byteLength);
+  const sizes = bundles.map((b) => b.memoryBytes);
   for (let i = 0; i < 300; i++) engine.process(batch);
-  assert.deepEqual(bundles.map((b) => (b as unknown as { exports: { memory: WebAssembly.Memory } }).exports.memory.buffer.byteLength), sizes);
+  assert.deepEqual(bundles.map((b) => b.memoryBytes), sizes);
   assert.equal(engine.stats.bundleErrors, 0);
 });

@@ -198,12 +198,17 @@ export class SandboxEngine {
     const bySlot = new Map<number, Entry[]>();
     for (const compiled of bundles) {
       if (this.entries.has(compiled)) continue;
-      const slot = this.lightestSlot();
+      // The signatures of one multi-signature module share its instance: same worker, same group.
+      const peer = compiled.member === undefined ? undefined : this.groupOf(compiled)[0];
+      const slot = peer?.slot ?? this.lightestSlot();
       const usesContainers = WebAssembly.Module.imports(compiled.module).some((i) => i.module === 'tracee' && i.name === 'container_get');
       const id = nextId++;
       const entry: Entry = {
         id, compiled, slot, findings: 0, disabled: null, order: 0,
-        spec: { id, name: compiled.name, module: compiled.module, metadata: compiled.metadata, limits: this.limits, containers: usesContainers },
+        spec: {
+          id, name: compiled.name, module: compiled.module, metadata: compiled.metadata, limits: this.limits, containers: usesContainers,
+          ...(compiled.member === undefined ? {} : { member: compiled.member, group: peer?.spec.group ?? id }),
+        },
       };
       this.entries.set(compiled, entry);
       this.ids.set(id, entry);
@@ -640,12 +645,20 @@ export class SandboxEngine {
 
   // --- bookkeeping -------------------------------------------------------------
 
+  /** Disables the bundle, and the other signatures of its module (they share its instance). */
   private disable(e: Entry, reason: string, limit: boolean): void {
     if (e.disabled !== null) return;
-    e.disabled = reason;
+    const group = e.compiled.member === undefined ? [e] : this.groupOf(e.compiled).filter((g) => g.disabled === null);
+    for (const g of group) g.disabled = reason;
     this.stats.bundleErrors++;
     if (limit) this.stats.limitsExceeded++;
-    this.onError(`engine: signature ${e.compiled.metadata.id} (${e.compiled.name}) disabled: ${reason}`);
+    const ids = group.map((g) => g.compiled.metadata.id);
+    this.onError(`engine: ${ids.length > 1 ? 'signatures' : 'signature'} ${ids.join(', ')} (${e.compiled.name}) disabled: ${reason}`);
+  }
+
+  /** The entries of the signatures of `compiled`'s module. */
+  private groupOf(compiled: CompiledBundle): Entry[] {
+    return [...this.entries.values()].filter((e) => e.compiled.module === compiled.module);
   }
 
   private forget(e: Entry): void {

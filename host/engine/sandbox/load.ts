@@ -23,9 +23,9 @@ export interface CompileOptions {
   limits?: Partial<BundleLimits>;
 }
 
-/** A compiled bundle and the file it came from. */
+/** A file's compiled signatures (several for a multi-signature module) and the file's hash. */
 export interface BundleFile {
-  compiled: CompiledBundle;
+  compiled: CompiledBundle[];
   /** SHA-256 of the file's bytes, hex. */
   sha256: string;
 }
@@ -51,7 +51,7 @@ export async function compileRulesDir(dir: string, options: CompileOptions = {})
       errors.push(asLoadError(name, err));
     }
   }
-  const all = [...files.values()].map((f) => f.compiled);
+  const all = [...files.values()].flatMap((f) => f.compiled);
   const bundles = selectRules(all, options.rules);
   return { bundles, files, errors, disabled: all.filter((b) => isDisabledByDefault(b) && !bundles.includes(b)) };
 }
@@ -63,7 +63,7 @@ export async function compileBundleFile(dir: string, name: string, options: Comp
     throw new BundleLoadError(name, `cannot read it: ${(err as Error).message}`, { cause: err });
   }
   if (options.trustedKeys) verifySignature(name, bytes, options.trustedKeys);
-  const compiled = await Bundle.compile(name, bytes, { limits: options.limits });
+  const compiled = await Bundle.compileFile(name, bytes, { limits: options.limits });
   return { compiled, sha256: sha256(bytes) };
 }
 

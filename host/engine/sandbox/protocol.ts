@@ -104,6 +104,9 @@ export interface BundleSpec {
   limits: { maxMemoryBytes: number; maxFindingsPerBatch: number; maxFindingBytes: number };
   /** Give the bundle the mirrored container table (it imports tracee.container_get). */
   containers: boolean;
+  /** A signature of a multi-signature module: its index, and the group whose first-loaded member's instance it shares. */
+  member?: number;
+  group?: number;
 }
 
 export interface LoadRequest { bundles: BundleSpec[] }

@@ -90,9 +90,16 @@ export class InThreadEngine implements DetectionEngine {
     const failed = new Map<CompiledBundle, Error>();
     for (const b of bundles) {
       if (this.instances.has(b)) continue;
+      // The signatures of one multi-signature module share its instance: the first one makes it.
+      const peer = b.member === undefined ? undefined : [...this.instances].find(([c]) => c.module === b.module)?.[1];
+      const peerFailed = b.member === undefined ? undefined : [...failed].find(([c]) => c.module === b.module)?.[1];
+      if (peerFailed) {
+        failed.set(b, peerFailed);
+        continue;
+      }
       try {
         const log: LogSink = (level, message) => this.log(level, `${b.name}: ${message}`);
-        this.instances.set(b, Bundle.instantiate(b, log, { limits: this.options.limits, containers: this.options.containers }));
+        this.instances.set(b, Bundle.instantiate(b, log, { limits: this.options.limits, containers: this.options.containers, shareWith: peer }));
       } catch (err) {
         failed.set(b, err as Error);
       }

@@ -34,11 +34,14 @@ const containers = new ContainerTable();
 /** Every bundle instantiated here (running or staged), by id. */
 const instances = new Map<number, Bundle>();
 const ids = new Map<Bundle, number>();
+/** Multi-signature modules: the bundle whose instance the group's signatures share. */
+const groups = new Map<number, Bundle>();
 let running: Bundle[] = [];
 const reply: BatchReply = { disabled: [], logs: [], findings: [] };
 
 const engine = new Engine([], (_message, disabled) => {
-  if (disabled) reply.disabled.push([ids.get(disabled.bundle)!, disabled.error.message, disabled.error instanceof BundleLimitError]);
+  if (!disabled) return;
+  for (const b of disabled.bundles) reply.disabled.push([ids.get(b)!, disabled.error.message, disabled.error instanceof BundleLimitError]);
 });
 let outLen = 0;
 
@@ -85,7 +88,9 @@ function load(req: LoadRequest): LoadReply {
     enter(spec.id);
     try {
       const log = (level: number, message: string) => { reply.logs.push([spec.id, level, message]); };
-      const bundle = Bundle.instantiate(spec, log, { limits: spec.limits, containers: spec.containers ? containers : undefined });
+      const peer = spec.group === undefined ? undefined : groups.get(spec.group);
+      const bundle = Bundle.instantiate(spec, log, { limits: spec.limits, containers: spec.containers ? containers : undefined, shareWith: peer });
+      if (spec.group !== undefined && !peer) groups.set(spec.group, bundle);
       watch(bundle, spec.id);
       instances.set(spec.id, bundle);
       ids.set(bundle, spec.id);
@@ -107,6 +112,8 @@ function activate(req: ActivateRequest): void {
       ids.delete(bundle);
     }
   }
+  const live = new Set(instances.values());
+  for (const [group, bundle] of groups) if (!live.has(bundle) && ![...live].some((b) => b.instanceKey === bundle.instanceKey)) groups.delete(group);
   engine.setBundles(running);
 }
 
