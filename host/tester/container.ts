@@ -14,12 +14,14 @@
  * none). Privileged triggers (the container escapes) get --privileged:
  * all capabilities, the host's devices, /proc and /sys unmasked and
  * writable, as the escapes they imitate need. Afterwards the image is
- * removed, the directory deleted, and the `libpod_parent` cgroups podman
- * creates are removed again if they did not exist before.
+ * removed, the directory deleted, the container's own cgroups
+ * (`libpod_parent/libpod-<id>` in every hierarchy, which runc leaves behind
+ * empty here) removed, and so are the `libpod_parent` cgroups podman
+ * creates if they did not exist before.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -74,6 +76,7 @@ export async function runInContainer(binary: string, action: string, options: Co
     }
   };
   const image = 'localhost/tracee-tester:trigger';
+  const cidFile = join(dir, 'cid');
   try {
     await writeFile(join(dir, 'containers.conf'), CONTAINERS_CONF);
     const rootfs = join(dir, 'rootfs');
@@ -83,13 +86,18 @@ export async function runInContainer(binary: string, action: string, options: Co
     await chmod(join(rootfs, 'trigger'), 0o755);
     await run('tar', ['-C', rootfs, '-cf', join(dir, 'rootfs.tar'), '.']);
     await podman(['import', '--quiet', join(dir, 'rootfs.tar'), image], 'import the image');
-    return await podman(['run', '--rm', '--network=none', '--pid=host', '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768',
+    return await podman(['run', '--rm', '--cidfile', cidFile, '--network=none', '--pid=host', '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=32768:32768',
       ...(options.privileged ? ['--privileged'] : []), image, '/trigger', action, '/tmp'],
     `run /trigger ${action}${options.privileged ? ' (privileged)' : ''}`);
   } finally {
+    const id = (await readFile(cidFile, 'utf8').catch(() => '')).trim();
     await podman(['rmi', '--all', '--force'], 'remove the image').catch(() => {});
     await rm(dir, { recursive: true, force: true }).catch(() => {});
     for (const p of parentCgroups()) {
+      // rmdir removes only an empty cgroup: one still holding processes stays.
+      if (/^[0-9a-f]{64}$/.test(id) && existsSync(join(p, `libpod-${id}`))) {
+        try { rmdirSync(join(p, `libpod-${id}`)); } catch { /* not empty yet: leave it */ }
+      }
       if (existing.has(p) || !existsSync(p)) continue;
       try { rmdirSync(p); } catch { /* in use by another container: leave it */ }
     }
