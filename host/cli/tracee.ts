@@ -143,7 +143,8 @@ async function run(opts: TraceeOptions): Promise<number> {
     ...(containerOptions.enabled ? { sockets: containerOptions.sockets } : { clients: [] }),
   });
   processes.scan();
-  const engine = await startEngine(live.detection.bundles, (m) => console.error(`tracee: ${m}`), { ...engineConfig, containers });
+  const engine = await startEngine(live.detection.bundles, (m) => console.error(`tracee: ${m}`),
+    { ...engineConfig, containers, eventHost: { processes, policyNames: live.detection.plan.names, containerDirectory: enricher } });
   for (const err of engine.loadErrors) console.error(`tracee: ${err.message}`);
   const printer = createEventPrinter(output.format, (t) => process.stdout.write(t),
     { containers, processes, parseArguments: output.parseArguments },

@@ -8,7 +8,7 @@ import { readMetadata, readMetadataList, type SignatureMetadata } from './metada
 import { decodeFindingData, type FindingData } from './finding-data.ts';
 import type { ContainerInfo, ContainerTable } from '../events/containers.ts';
 import { BundleLimitError, formatBytes, limitMemory, resolveLimits, type BundleLimits } from './limits.ts';
-import { AIO_SECTION, isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData } from './rego-glue.ts';
+import { AIO_SECTION, isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData, type RegoEventHost } from './rego-glue.ts';
 
 export const BUNDLE_ABI_VERSION = 1;
 
@@ -46,6 +46,13 @@ export interface BundleOptions {
   limits?: Partial<BundleLimits>;
   /** A bundle of another signature of the same multi-signature module: share its instance (and its memory, limits and containers). */
   shareWith?: Bundle;
+  /**
+   * For Rego bundles: the process tree, policy names and container directory
+   * behind the input fields a record only references (executable,
+   * matchedPolicies, tracee.containers' container_ctime). Without them,
+   * those fields are empty, as decodeEvent gives them without.
+   */
+  eventHost?: Omit<RegoEventHost, 'containers'>;
 }
 
 /**
@@ -83,7 +90,7 @@ export type FindingSink = (eventIndex: number, data: FindingData, raw?: Uint8Arr
 export type LogSink = (level: number, message: string) => void;
 
 /** One instance of a module: what the signatures of a multi-signature module share. */
-class Instance {
+class Instance implements RegoEventHost {
   readonly exports: BundleExports;
   inputPtr = 0;
   inputSize = 0;
@@ -91,9 +98,15 @@ class Instance {
   containers: ContainerTable | undefined;
   /** Rego bundles (OPA-ABI modules, host/engine/rego-glue.ts): their imports, and findings read back after each call. */
   rego: RegoBundleGlue | undefined;
+  processes: RegoEventHost['processes'];
+  policyNames: RegoEventHost['policyNames'];
+  containerDirectory: RegoEventHost['containerDirectory'];
 
-  constructor(instance: WebAssembly.Instance, readonly limits: BundleLimits) {
+  constructor(instance: WebAssembly.Instance, readonly limits: BundleLimits, host: BundleOptions['eventHost'] = {}) {
     this.exports = instance.exports as unknown as BundleExports;
+    this.processes = host.processes;
+    this.policyNames = host.policyNames;
+    this.containerDirectory = host.containerDirectory;
   }
 }
 
@@ -217,14 +230,14 @@ export class Bundle {
         },
       },
     };
-    const rego = isRegoBundle(module) ? new RegoBundleGlue((m) => new BundleAbort(m), limits.maxMemoryBytes) : undefined;
+    const rego = isRegoBundle(module) ? new RegoBundleGlue((m) => new BundleAbort(m), limits.maxMemoryBytes, () => core) : undefined;
     let instance: WebAssembly.Instance;
     try {
       instance = new WebAssembly.Instance(module, rego ? rego.imports() : imports);
     } catch (err) {
       throw new BundleLoadError(name, `instantiation failed: ${(err as Error).message}`, { cause: err });
     }
-    core = new Instance(instance, limits);
+    core = new Instance(instance, limits, options.eventHost);
     if (rego) {
       rego.attach(instance);
       core.rego = rego;

@@ -1,6 +1,14 @@
 // Host side of Rego signature bundles (see bundle-abi.ts): the OPA-ABI
-// imports a bundle needs, and the findings read back after tracee_on_batch.
+// imports a bundle needs, the host builtins it may call (the lookups behind
+// the input fields a flat record only references, and `tracee.containers`),
+// and the findings read back after tracee_on_batch.
 // Kept free of build-time dependencies: host/engine/bundle.ts imports it.
+
+import type { ContainerTable } from "../events/containers.ts";
+import type { ProcessLookup } from "../events/batch-reader.ts";
+import {
+  ContainersDataSource, ContainerTableDirectory, REGO_CONTAINERS_BUILTIN, regoContainersBuiltin, type ContainerDirectory,
+} from "../enrich/containers/datasource.ts";
 
 /** A finding read back from a Rego bundle after tracee_on_batch. */
 export interface RegoFinding {
@@ -30,19 +38,118 @@ export const REGO_ALLOWED_IMPORTS: Record<string, string> = {
   "env.opa_builtin4": "function",
 };
 
-/** Host side of a Rego bundle: the OPA imports, and findings read back after each batch. */
+/**
+ * What the host knows about a record beyond its bytes, for the input fields a
+ * record only references and for `tracee.containers`. Every part is
+ * optional: without one, those fields are what decodeEvent gives without it
+ * (a Bundle is a RegoEventHost through its `containers`).
+ */
+export interface RegoEventHost {
+  /** The table a record's containerRef indexes. */
+  containers?: ContainerTable;
+  /** The enricher (it knows container_ctime); else tracee.containers answers from `containers`, ctime 0. */
+  containerDirectory?: ContainerDirectory;
+  /** The process tree, for `executable`. */
+  processes?: ProcessLookup;
+  /** Policy names by matchedPolicies bit. */
+  policyNames?: readonly string[];
+}
+
+/**
+ * The host lookups behind the input fields a flat record only references, in
+ * the order the runtime numbers them (signatures-rego/runtime/input.ts HB_*).
+ * They are OPA custom builtins: the build declares one in the module's
+ * `builtins()` only when the policy reads one of its fields.
+ */
+export const INPUT_BUILTINS = [
+  /** (containerRef) → {containerId, container, kubernetes} as in the event JSON. */
+  { name: "tracee.event_container", arity: 1, fields: ["container", "containerId", "kubernetes"] },
+  /** (hostProcessId, record timestamp as decimal text) → the executable path, "" if unknown. */
+  { name: "tracee.event_executable", arity: 2, fields: ["executable"] },
+  /** (matchedPolicies low 32 bits, high 32 bits) → the policy names. */
+  { name: "tracee.event_policies", arity: 2, fields: ["matchedPolicies"] },
+] as const;
+
+/** Custom builtins Rego signatures may call, with their arity: the compiler accepts them, the host implements them. */
+export const SIGNATURE_BUILTINS: Readonly<Record<string, number>> = { [REGO_CONTAINERS_BUILTIN]: 1 };
+
+type HostBuiltin = (...args: unknown[]) => unknown;
+
+/**
+ * The host builtins a Rego bundle may declare, answered from `host()` (read at
+ * each call, so the host's tables can be set after loading). Also usable as
+ * @open-policy-agent/opa-wasm `customBuiltins`.
+ */
+export function regoHostBuiltins(host: () => RegoEventHost | undefined): Record<string, HostBuiltin> {
+  const [container, executable, policies] = INPUT_BUILTINS;
+  return {
+    [container.name]: (ref) => eventContainer(host()?.containers, ref),
+    [executable.name]: (pid, time) => {
+      const p = host()?.processes;
+      return (p && typeof pid === "number" && typeof time === "string" && /^\d+$/.test(time) ? p.executableAt(pid, BigInt(time)) : undefined) ?? "";
+    },
+    [policies.name]: (lo, hi) => {
+      const names = host()?.policyNames ?? [];
+      const out: string[] = [];
+      for (let i = 0; i < 64 && i < names.length; i++) {
+        const word = (i < 32 ? lo : hi) as number;
+        if (typeof word === "number" && (word >>> (i & 31)) & 1) out.push(names[i]);
+      }
+      return out;
+    },
+    [REGO_CONTAINERS_BUILTIN]: (id) => {
+      const h = host();
+      const directory = h?.containerDirectory ?? (h?.containers && tableDirectory(h.containers));
+      return directory ? containersBuiltin(directory)(id) : null;
+    },
+  };
+}
+
+/** The container fields of the event JSON (host/events/batch-reader.ts decodeEvent) for a containerRef. */
+function eventContainer(table: ContainerTable | undefined, ref: unknown) {
+  const c = typeof ref === "number" && ref > 0 ? table?.get(ref) : undefined;
+  if (!c) return { containerId: "", container: {}, kubernetes: {} };
+  return {
+    containerId: c.id,
+    container: { id: c.id, name: c.name, image: c.image, imageDigest: c.imageDigest },
+    kubernetes: c.podName ? { podName: c.podName, podNamespace: c.podNamespace, podUID: c.podUID, podSandbox: c.podSandbox } : {},
+  };
+}
+
+// One directory (its id → ref index) and data source per table / directory.
+const tableDirectories = new WeakMap<ContainerTable, ContainerDirectory>();
+const containerBuiltins = new WeakMap<ContainerDirectory, HostBuiltin>();
+function tableDirectory(table: ContainerTable): ContainerDirectory {
+  let d = tableDirectories.get(table);
+  if (!d) tableDirectories.set(table, d = new ContainerTableDirectory(table));
+  return d;
+}
+function containersBuiltin(directory: ContainerDirectory): HostBuiltin {
+  let b = containerBuiltins.get(directory);
+  if (!b) containerBuiltins.set(directory, b = regoContainersBuiltin(new ContainersDataSource(directory)) as HostBuiltin);
+  return b;
+}
+
+/** Host side of a Rego bundle: the OPA imports, host builtins, and findings read back after each batch. */
 export class RegoBundleGlue {
   readonly memory: WebAssembly.Memory;
   private exports: Record<string, unknown> | undefined;
+  private readonly builtins: Record<string, HostBuiltin>;
+  /** builtin id → name, from the module's builtins() export. */
+  private builtinNames = new Map<number, string>();
 
-  /** `maxBytes` caps the module's memory (its import declares no maximum, the memory given to it can). */
-  constructor(private readonly abort: (message: string) => Error, maxBytes?: number) {
+  /**
+   * `maxBytes` caps the module's memory (its import declares no maximum, the
+   * memory given to it can); `host` answers the host builtins.
+   */
+  constructor(private readonly abort: (message: string) => Error, maxBytes?: number, host: () => RegoEventHost | undefined = () => undefined) {
     this.memory = new WebAssembly.Memory(maxBytes ? { initial: 2, maximum: Math.max(2, Math.floor(maxBytes / 65536)) } : { initial: 2 });
+    this.builtins = regoHostBuiltins(host);
   }
 
   /** The import object (module `env`). */
   imports(): Record<string, Record<string, WebAssembly.ImportValue>> {
-    const builtin = (_id: number) => { throw this.abort("a host builtin was called; Rego bundles support native builtins only"); };
+    const builtin = (id: number, _ctx: number, ...args: number[]) => this.callBuiltin(id, args);
     return {
       env: {
         memory: this.memory,
@@ -55,6 +162,27 @@ export class RegoBundleGlue {
 
   attach(instance: WebAssembly.Instance): void {
     this.exports = instance.exports as Record<string, unknown>;
+    const ids = JSON.parse(this.cstring(this.call("opa_json_dump", this.call("builtins")))) as Record<string, number>;
+    this.builtinNames = new Map(Object.entries(ids).map(([name, id]) => [id, name]));
+  }
+
+  private call(name: string, ...args: number[]): number {
+    return (this.exports![name] as (...a: number[]) => number)(...args) >>> 0;
+  }
+
+  /** opa_builtinN: OPA's custom-builtin protocol (arguments and result as JSON; undefined is 0). */
+  private callBuiltin(id: number, args: number[]): number {
+    const name = this.builtinNames.get(id);
+    const fn = name === undefined ? undefined : this.builtins[name];
+    if (!fn) {
+      throw this.abort(`host builtin ${name ?? `#${id}`} is not available to Rego bundles (they have the native builtins and ${Object.keys(this.builtins).join(", ")})`);
+    }
+    const result = fn(...args.map((a) => JSON.parse(this.cstring(this.call("opa_json_dump", a)))));
+    if (result === undefined) return 0;
+    const bytes = new TextEncoder().encode(JSON.stringify(result));
+    const p = this.call("opa_malloc", bytes.length);
+    new Uint8Array(this.memory.buffer).set(bytes, p);
+    return this.call("opa_json_parse", p, bytes.length);
   }
 
   private cstring(addr: number): string {
@@ -110,12 +238,13 @@ export class RegoAllInOne<M extends { id: string } = { id: string }> {
     this.x = instance.exports as Record<string, unknown>;
   }
 
-  static async load<M extends { id: string }>(bytes: Uint8Array): Promise<RegoAllInOne<M>> {
+  /** `host` answers the host builtins (container, executable and policy fields; tracee.containers). */
+  static async load<M extends { id: string }>(bytes: Uint8Array, host?: RegoEventHost): Promise<RegoAllInOne<M>> {
     const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
     const sections = WebAssembly.Module.customSections(module, AIO_SECTION);
     if (sections.length !== 1) throw new Error(`not an all-in-one Rego module (no "${AIO_SECTION}" section)`);
     const sigs = JSON.parse(new TextDecoder().decode(sections[0])) as M[];
-    const glue = new RegoBundleGlue((m) => new Error(m));
+    const glue = new RegoBundleGlue((m) => new Error(m), undefined, () => host);
     const instance = await WebAssembly.instantiate(module, glue.imports());
     return new RegoAllInOne<M>(sigs, glue, instance);
   }

@@ -275,8 +275,12 @@ export function dumpStringBytes(b: usize, p: usize, n: usize, html: bool): void 
   bufByte(b, 0x22);
 }
 
-/** Appends the JSON text of `v`. In `rego` mode sets are written as {..}/set(). */
-export function dumpTo(b: usize, v: usize, rego: bool, html: bool): void {
+/**
+ * Appends the JSON text of `v`. In `rego` mode sets are written as
+ * {..}/set(); `spaced` separates items with ", " and keys with ": " (OPA's
+ * printing of values, as in template strings).
+ */
+export function dumpTo(b: usize, v: usize, rego: bool, html: bool, spaced: bool = false): void {
   switch (load<u8>(v)) {
     case T_NULL: bufAscii(b, "null"); return;
     case T_BOOL: bufAscii(b, load<u8>(v, 1) ? "true" : "false"); return;
@@ -286,8 +290,8 @@ export function dumpTo(b: usize, v: usize, rego: bool, html: bool): void {
       bufByte(b, 0x5b);
       let n = arrLen(v);
       for (let i: usize = 0; i < n; i++) {
-        if (i) bufByte(b, 0x2c);
-        dumpTo(b, arrGet(v, i), rego, html);
+        if (i) { bufByte(b, 0x2c); if (spaced) bufByte(b, 0x20); }
+        dumpTo(b, arrGet(v, i), rego, html, spaced);
       }
       bufByte(b, 0x5d);
       return;
@@ -296,16 +300,17 @@ export function dumpTo(b: usize, v: usize, rego: bool, html: bool): void {
       bufByte(b, 0x7b);
       let n = objLen(v);
       for (let i: usize = 0; i < n; i++) {
-        if (i) bufByte(b, 0x2c);
+        if (i) { bufByte(b, 0x2c); if (spaced) bufByte(b, 0x20); }
         let k = objKey(v, i);
-        if (load<u8>(k) == T_STRING || rego) dumpTo(b, k, rego, html);
+        if (load<u8>(k) == T_STRING || rego) dumpTo(b, k, rego, html, spaced);
         else {
           let kb = bufNew(32);
-          dumpTo(kb, k, rego, html);
+          dumpTo(kb, k, rego, html, spaced);
           dumpStringBytes(b, bufPtr(kb), bufLen(kb), html);
         }
         bufByte(b, 0x3a);
-        dumpTo(b, objVal(v, i), rego, html);
+        if (spaced) bufByte(b, 0x20);
+        dumpTo(b, objVal(v, i), rego, html, spaced);
       }
       bufByte(b, 0x7d);
       return;
@@ -315,8 +320,8 @@ export function dumpTo(b: usize, v: usize, rego: bool, html: bool): void {
       if (rego && n == 0) { bufAscii(b, "set()"); return; }
       bufByte(b, rego ? 0x7b : 0x5b);
       for (let i: usize = 0; i < n; i++) {
-        if (i) bufByte(b, 0x2c);
-        dumpTo(b, setGet(v, i), rego, html);
+        if (i) { bufByte(b, 0x2c); if (spaced) bufByte(b, 0x20); }
+        dumpTo(b, setGet(v, i), rego, html, spaced);
       }
       bufByte(b, rego ? 0x7d : 0x5d);
       return;

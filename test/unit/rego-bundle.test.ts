@@ -1,9 +1,9 @@
 /**
  * The Rego bundle ABI (host/build/rego/bundle-abi.ts, signatures-rego/runtime/tracee.ts):
- * the input value the module builds from a flat record is the event JSON the
- * host decoder gives (so Rego sees the same event through loadPolicy and
- * through tracee_on_batch), selection by event and origin, findings read
- * back, the all-in-one module, and the context offsets the runtime hard-codes.
+ * the value of every argument type (the whole input value is checked against
+ * the event JSON in rego-input.test.ts), what the build learns from the
+ * plan, selection by event and origin, findings read back, the all-in-one
+ * module, and the constants the runtime hard-codes.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,36 +14,16 @@ import { compileRego } from '../../host/build/rego/compile-rego.ts';
 import { compilePlan } from '../../host/build/rego/codegen.ts';
 import { appendCustomSection, bundleConfig, AIO_SECTION, inputFieldMask, referencedArgNames, INPUT_FIELDS } from '../../host/build/rego/bundle-abi.ts';
 import type { Policy } from '../../host/build/rego/plan.ts';
-import { RegoAllInOne, RegoBundleGlue, isRegoBundle } from '../../host/engine/rego-glue.ts';
+import { INPUT_BUILTINS, RegoAllInOne, isRegoBundle } from '../../host/engine/rego-glue.ts';
 import { BatchWriter } from '../../host/events/batch-writer.ts';
 import { decodeEvent, forEachRecord, readBatchHeader } from '../../host/events/batch-reader.ts';
 import { stringifyJson } from '../../host/events/event-json.ts';
-import { CTX } from '../../host/events/layout.ts';
+import { CONTEXT_SIZE, CTX } from '../../host/events/layout.ts';
+import { regoBundle, runRegoBundle } from './rego-helpers.ts';
 import { traceeEvent } from '../helpers/events.ts';
 import { ROOT } from '../helpers/tracee-process.ts';
 
 before(async () => { await buildRuntime({ quiet: true }); });
-
-type Selected = { source: 'tracee'; name: string; origin: '*' | 'container' | 'host' };
-
-function bundle(rego: string, selected: Selected[][]): Uint8Array {
-  const pkgs = selected.map((_, i) => `s${i}`);
-  const r = compileRego([{ file: 'b.rego', text: rego }], pkgs.map((p) => `${p}/tracee_match`), { regoVersion: 'v1' });
-  if ('errors' in r) throw new Error(r.errors.map((e) => e.message).join('\n'));
-  return compilePlan(r.plan, { bundle: { config: bundleConfig(selected.map((s, i) => ({ entry: i, selected: s }))) } });
-}
-
-function run(wasm: Uint8Array, batch: Uint8Array) {
-  const glue = new RegoBundleGlue((m) => new Error(m));
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), glue.imports());
-  glue.attach(instance);
-  const x = instance.exports as Record<string, (...a: number[]) => number>;
-  const p = x.tracee_input(batch.length);
-  new Uint8Array(glue.memory.buffer).set(batch, p);
-  const n = x.tracee_on_batch(p, batch.length);
-  assert.ok(n >= 0, `tracee_on_batch returned ${n}`);
-  return glue.findings(n);
-}
 
 const arg = (name: string, value: unknown): [string, unknown] => [name, value];
 const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0xff, 0x80]).toString('base64');
@@ -64,39 +44,42 @@ function sampleBatch(): Uint8Array {
 }
 
 describe('rego bundles: the input value', () => {
-  it('is the event the host decoder gives, built in wasm from the flat record', () => {
+  it('has every argument type as the host decoder renders it', () => {
     const names = ['ptrace', 'sched_process_exec', 'magic_write', 'security_socket_connect', 'hooked_proc_fops', 'security_file_open'];
-    const wasm = bundle('package s0\ntracee_match := input\n', [names.map((name) => ({ source: 'tracee', name, origin: '*' }))]);
+    const wasm = regoBundle('package s0\ntracee_match := input\n', [names.map((name) => ({ source: 'tracee', name, origin: '*' }))]);
     const batch = sampleBatch();
     const header = readBatchHeader(batch);
     const expected: unknown[] = [];
     forEachRecord(batch, header, (o) => {
       const e = decodeEvent(batch, o, header);
-      if (!names.includes(e.eventName)) return;
-      // what the module does not know: the process tree, the container table, policies, syscall names
-      const { executable, containerId, container, kubernetes, matchedPolicies, syscall, stackAddresses, ...rest } = e;
-      void executable; void containerId; void container; void kubernetes; void matchedPolicies; void syscall; void stackAddresses;
-      expected.push(JSON.parse(stringifyJson(rest)));
+      if (names.includes(e.eventName)) expected.push(JSON.parse(stringifyJson(e)));
     });
-    const got = run(wasm, batch).map((f) => f.data);
+    const got = runRegoBundle(wasm, batch).map((f) => f.data);
     assert.equal(got.length, 8);
     assert.deepEqual(got, expected);
   });
 
-  it('hard-codes the flat encoding v1 context offsets of host/events/layout.ts', () => {
-    const src = readFileSync(`${ROOT}/signatures-rego/runtime/tracee.ts`, 'utf8');
+  it('hard-codes the flat encoding v1 context offsets of host/events/layout.ts and the host lookups of rego-glue.ts', () => {
+    const src = readFileSync(`${ROOT}/signatures-rego/runtime/input.ts`, 'utf8');
     const names: Record<string, string> = {
       O_EVENT_ID: 'eventId', O_TIMESTAMP: 'timestamp', O_THREAD_START: 'threadStartTime', O_CGROUP: 'cgroupId', O_RETVAL: 'returnValue',
-      O_PROCESSOR: 'processorId', O_PID: 'processId', O_TID: 'threadId', O_PPID: 'parentProcessId', O_HOST_PID: 'hostProcessId',
-      O_HOST_TID: 'hostThreadId', O_HOST_PPID: 'hostParentProcessId', O_UID: 'userId', O_MNTNS: 'mountNamespace', O_PIDNS: 'pidNamespace',
-      O_FLAGS: 'flags', O_THREAD_ENTITY: 'threadEntityId', O_PROCESS_ENTITY: 'processEntityId', O_PARENT_ENTITY: 'parentEntityId',
-      O_COMM: 'processName', O_HOSTNAME: 'hostName', O_ARGS_NUM: 'argsNum',
+      O_POLICIES: 'matchedPolicies', O_PROCESSOR: 'processorId', O_PID: 'processId', O_TID: 'threadId', O_PPID: 'parentProcessId',
+      O_HOST_PID: 'hostProcessId', O_HOST_TID: 'hostThreadId', O_HOST_PPID: 'hostParentProcessId', O_UID: 'userId', O_MNTNS: 'mountNamespace',
+      O_PIDNS: 'pidNamespace', O_SYSCALL: 'syscall', O_FLAGS: 'flags', O_CONTAINER_REF: 'containerRef', O_THREAD_ENTITY: 'threadEntityId',
+      O_PROCESS_ENTITY: 'processEntityId', O_PARENT_ENTITY: 'parentEntityId', O_COMM: 'processName', O_HOSTNAME: 'hostName', O_ARGS_NUM: 'argsNum',
     };
     for (const [c, field] of Object.entries(names)) {
       const m = new RegExp(`const ${c}: usize = (\\d+);`).exec(src);
       assert.ok(m, c);
       assert.equal(Number(m[1]), CTX[field], `${c} = ${field}`);
     }
+    assert.equal(Number(/const CONTEXT_SIZE: usize = (\d+);/.exec(src)?.[1]), CONTEXT_SIZE);
+    const fields = /const FIELD_NAMES: StaticArray<string> = \[([^\]]*)\]/.exec(src)![1].match(/"[^"]+"/g)!.map((q) => JSON.parse(q));
+    assert.deepEqual(fields, [...INPUT_FIELDS]);
+    // the runtime numbers the host lookups in INPUT_BUILTINS order
+    const lookups = [...src.matchAll(/const HB_(\w+): u32 = (\d+);/g)].map((m) => [Number(m[2]), m[1]]);
+    assert.deepEqual(lookups, [[0, 'CONTAINER'], [1, 'EXECUTABLE'], [2, 'POLICIES']]);
+    assert.deepEqual(INPUT_BUILTINS.map((b) => b.name), ['tracee.event_container', 'tracee.event_executable', 'tracee.event_policies']);
   });
 });
 
@@ -145,7 +128,7 @@ tracee_match := {"path": p, "n": 1, "ok": true, "list": [1]} if {
     ]);
     const wasm = compilePlan((r as { plan: import('../../host/build/rego/plan.ts').Policy }).plan, { bundle: { config: cfg } });
     assert.ok(isRegoBundle(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>)));
-    const found = run(wasm, sampleBatch());
+    const found = runRegoBundle(wasm, sampleBatch());
     assert.deepEqual(found, [
       { index: 0, signature: 0 },
       { index: 1, signature: 1, data: { path: '/usr/bin/ls', n: 1, ok: true, list: [1] } },
@@ -154,7 +137,7 @@ tracee_match := {"path": p, "n": 1, "ok": true, "list": [1]} if {
   });
 
   it('keeps the module a standard OPA-ABI module (loadPolicy, imports from env only)', async () => {
-    const wasm = bundle('package s0\ntracee_match if input.eventName == "ptrace"\n', [[{ source: 'tracee', name: 'ptrace', origin: '*' }]]);
+    const wasm = regoBundle('package s0\ntracee_match if input.eventName == "ptrace"\n', [[{ source: 'tracee', name: 'ptrace', origin: '*' }]]);
     const mod = new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
     assert.deepEqual([...new Set(WebAssembly.Module.imports(mod).map((i) => i.module))], ['env']);
     const names = WebAssembly.Module.exports(mod).map((e) => e.name);
@@ -165,6 +148,11 @@ tracee_match := {"path": p, "n": 1, "ok": true, "list": [1]} if {
     const r = compileRego([{ file: 'a.rego', text: 'package s0\np := 1\n' }], ['s0/p']);
     const plain = compilePlan((r as { plan: import('../../host/build/rego/plan.ts').Policy }).plan);
     assert.ok(!WebAssembly.Module.exports(new WebAssembly.Module(plain as Uint8Array<ArrayBuffer>)).some((e) => e.name.startsWith('tracee_')));
+  });
+
+  it('names a host builtin the glue does not provide when the policy calls it', () => {
+    const wasm = regoBundle('package s0\ntracee_match := {"m": sprintf("%d", [1])}\n', [[{ source: 'tracee', name: 'ptrace', origin: '*' }]]);
+    assert.throws(() => runRegoBundle(wasm, sampleBatch()), /host builtin sprintf is not available to Rego bundles \(they have the native builtins and tracee\.event_container, .*tracee\.containers\)/);
   });
 
   it('runs the all-in-one module over whole batches', async () => {

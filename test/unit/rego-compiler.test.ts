@@ -93,6 +93,19 @@ describe("rego compiler: expressions", () => {
     assert.deepEqual(await p("package test\np contains [path, v] if { walk(input, [path, v]); is_number(v) }", { a: [7] }), [[["a", 0], 7]]);
   });
 
+  it("evaluates template strings: undefined parts, nesting, with, and in v0 modules and function arguments", async () => {
+    assert.equal(await p('package test\na := "foo"\np := $"{a}-{input.x}-{input.nope}-{$"<{count(input.l)}>"}"', { x: [1, "y"], l: [1, 2] }), 'foo-[1, "y"]-<undefined>-<2>');
+    assert.equal(await p('package test\nb := input.b\np := $`{b with input as {"b": 1}}\n{b}`', { b: 2 }), "1\n2");
+    assert.equal(await p('package test\nusers := {"user_1", "user_7"}\np if $"user_{input.id}" in users', { id: 7 }), true);
+    const v0 = compileRego([{ file: "v0.rego", text: 'package test\np = x { x := $"user_{input.id}" }\nf($"{y}!") = y { y := "hi" }\nq := f("hi!")' }], ["test/p", "test/q"], { regoVersion: "v0" });
+    if ("errors" in v0) assert.fail(v0.errors.map((e) => e.message).join("\n"));
+    const pol = await loadPolicy(compilePlan(v0.plan));
+    assert.deepEqual(pol.evaluate({ id: 7 }, "test/p"), [{ result: "user_7" }]);
+    assert.deepEqual(pol.evaluate({}, "test/q"), [{ result: "hi" }]);
+    // several values: the builtin fails, so p is undefined
+    assert.equal(await p('package test\np := $"{input.l[_]}"', { l: [1, 2] }), undefined);
+  });
+
   it("evaluates with on input, data, virtual documents and functions", async () => {
     assert.equal(await p("package test\nq := input.a\np := x if x := q with input.a as 3"), 3);
     assert.equal(await p("package test\nq := data.cfg.v\np := x if x := q with data.cfg.v as 4"), 4);

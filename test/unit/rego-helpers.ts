@@ -1,9 +1,15 @@
 // Test helpers for the Rego back end: a harness around the runtime module on
-// its own, and terse builders for hand-written OPA IR plans.
+// its own, terse builders for hand-written OPA IR plans, and Tracee bundles
+// built and run as the engine does.
 
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { buildRuntime } from "../../host/build/rego/build-runtime.ts";
 import { RUNTIME_WASM } from "../../host/build/rego/runtime-path.ts";
+import { compileRego } from "../../host/build/rego/compile-rego.ts";
+import { compilePlan } from "../../host/build/rego/codegen.ts";
+import { bundleMode } from "../../host/build/rego/bundle-abi.ts";
+import { RegoBundleGlue, SIGNATURE_BUILTINS, type RegoEventHost, type RegoFinding } from "../../host/engine/rego-glue.ts";
 
 export interface RuntimeHarness {
   exports: Record<string, any>;
@@ -33,6 +39,7 @@ export async function runtimeHarness(opts: { maxPages?: number } = {}): Promise<
       opa_abort: (addr: number) => { throw new AbortError(cstr(addr)); },
       opa_println: () => {},
       rt_policy_eval: () => {},
+      rt_input_builtin: () => 0,
     },
   });
   const x = instance.exports as Record<string, any>;
@@ -83,4 +90,39 @@ export function policy(strings: string[], blocks: { stmts: Stmt[] }[], funcs: Fu
     plans: { plans: [{ name: "test/p", blocks }] },
     funcs: { funcs },
   };
+}
+
+// ---- Tracee bundles ----
+
+
+export type Selected = { source: "tracee"; name: string; origin: "*" | "container" | "host" };
+
+/**
+ * A bundle (as `tracee-rules build` configures one) of Rego v1 `rego` with
+ * packages s0, s1, …: signature i selects `selected[i]`. `optimize: false`
+ * skips binaryen's optimiser (most of the ~1 s a module takes).
+ */
+export function regoBundle(rego: string, selected: Selected[][], opts: { optimize?: boolean } = {}): Uint8Array {
+  const r = compileRego([{ file: "b.rego", text: rego }], selected.map((_, i) => `s${i}/tracee_match`), { regoVersion: "v1", customBuiltins: SIGNATURE_BUILTINS });
+  if ("errors" in r) throw new Error(r.errors.map((e) => e.message).join("\n"));
+  return compilePlan(r.plan, { optimize: opts.optimize, bundle: bundleMode(selected.map((s, entry) => ({ entry, selected: s })), r.plan) });
+}
+
+/** Instantiates a bundle with the host glue (`host` answers its host builtins); the result runs a batch and returns its findings. */
+export function regoBundleRunner(wasm: Uint8Array, host?: RegoEventHost): (batch: Uint8Array) => RegoFinding[] {
+  const glue = new RegoBundleGlue((m) => new Error(m), undefined, () => host);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), glue.imports());
+  glue.attach(instance);
+  const x = instance.exports as Record<string, (...a: number[]) => number>;
+  return (batch) => {
+    const p = x.tracee_input(batch.length);
+    new Uint8Array(glue.memory.buffer).set(batch, p);
+    const n = x.tracee_on_batch(p, batch.length);
+    assert.ok(n >= 0, `tracee_on_batch returned ${n}`);
+    return glue.findings(n);
+  };
+}
+
+export function runRegoBundle(wasm: Uint8Array, batch: Uint8Array, host?: RegoEventHost): RegoFinding[] {
+  return regoBundleRunner(wasm, host)(batch);
 }

@@ -134,6 +134,42 @@ describe("rego parser: terms and expressions", () => {
   });
 });
 
+describe("rego parser: template strings", () => {
+  const expr = (text: string) => exprString(parseQuery(text)[0]);
+  it("lowers $\"…{expr}…\" to internal.template_string: scalars as they are, other expressions as set comprehensions", () => {
+    assert.match(expr('x := $"a {1} {"s"} {null} {input.y}\\n"'),
+      /^assign\(x, internal\.template_string\(\["a ", 1, " ", "s", " ", null, " ", \{\$t(\d+) \| eq\(\$t\1, input\.y\)\}, "\\n"\]\)\)$/);
+    assert.equal(expr('x := $""'), "assign(x, internal.template_string([]))");
+    // \{ is a literal brace; `}` alone is text
+    assert.equal(expr('x := $"\\{42} }"'), 'assign(x, internal.template_string(["{42} }"]))');
+    // a `with` stays on the comprehension's expression
+    assert.match(expr('x := $"{a with input as {"a": 1}}"'), /\{\$t\d+ \| eq\(\$t\d+, a\) with input as \{"a": 1\}\}/);
+  });
+
+  it("lexes nested braces, strings and template strings inside an expression", () => {
+    assert.match(expr('x := $"{ {"}": $"{ {1} }"} }"'), /^assign\(x, internal\.template_string\(\[\{\$t\d+ \| eq\(\$t\d+, \{"\}": internal\.template_string\(\[\{\$t\d+ \| eq\(\$t\d+, \{1\}\)\}\]\)\}\)\}\]\)\)$/);
+  });
+
+  it("reads raw template strings over several lines, in v0 and v1 modules", () => {
+    const src = "package p\nx := $`a\n{input.b}\\{c`\n";
+    for (const m of [v0(src), v1(src)]) {
+      assert.match(termString(m.rules[0].head.value!), /^internal\.template_string\(\["a\\n", \{\$t\d+ \| eq\(\$t\d+, input\.b\)\}, "\{c"\]\)$/);
+    }
+  });
+
+  it("reports bad template strings at file:line:col", () => {
+    assert.match(parseError(() => v1('package p\nx := $"abc\n')).message, /^t\.rego:2:6: rego_parse_error: non-terminated template string$/);
+    assert.match(parseError(() => v1('package p\nx := $"a{input.b\n')).message, /^t\.rego:3:1: rego_parse_error: expected } to end template string expression$/);
+    assert.match(parseError(() => v1('package p\nx := $"{y = 1}"\n')).message, /^t\.rego:2:9: rego_parse_error: unexpected unification \('='\) in template-string expression$/);
+    assert.match(parseError(() => v1('package p\nx := $"{y := 1}"\n')).message, /^t\.rego:2:9: rego_parse_error: unexpected assignment \(':='\) in template-string expression$/);
+    assert.match(parseError(() => v1('package p\nx := $"{not y}"\n')).message, /^t\.rego:2:9: rego_parse_error: unexpected negation \('not'\) in template-string expression$/);
+    assert.match(parseError(() => v1('package p\nx := $"{some y in z}"\n')).message, /unexpected 'some' in template-string expression/);
+    assert.match(parseError(() => v1('package p\nx := $"{1 2}"\n')).message, /^t\.rego:2:11: rego_parse_error: expected } to end template string expression$/);
+    assert.match(parseError(() => v1('package p\nx := $"{}"\n')).message, /^t\.rego:2:9: rego_parse_error: unexpected eof token$/);
+    assert.match(parseError(() => v1('package p\nx := $"\\q"\n')).message, /^t\.rego:2:8: rego_parse_error: invalid escape sequence \\q$/);
+  });
+});
+
 describe("rego parser: errors", () => {
   it("reports file:line:col and what was found", () => {
     const e = parseError(() => v1("package p\n\np := \n"));

@@ -164,6 +164,15 @@ describe("rego runtime: string builtins", () => {
     assert.equal(call("trim_suffix", '"prefix"', '"fix"'), '"pre"');
     assert.equal(call("trim_space", '" \\t hi \\n"'), '"hi"');
   });
+  it("renders template-string parts: text as it is, values as OPA prints them, empty sets as <undefined>", () => {
+    assert.equal(call("internal.template_string", '[]'), '""');
+    assert.equal(call("internal.template_string", '["a ", 42, " ", 4.5, " ", false, " ", null]'), '"a 42 4.5 false null"');
+    assert.equal(call("internal.template_string", '[{"x"}, "|", set(), "|", {[1, "s", {"k": set()}]}, "|", {{2, 1}}]'),
+      '"x|<undefined>|[1, \\"s\\", {\\"k\\": set()}]|{1, 2}"');
+    // an expression with several values is an error (undefined, as builtin errors are)
+    assert.equal(call("internal.template_string", '["a", {1, 2}]'), undefined);
+    assert.equal(call("internal.template_string", '"a"'), undefined);
+  });
 });
 
 describe("rego runtime: regex and glob", () => {

@@ -24,13 +24,14 @@ import path from "node:path";
 import { mkdir, writeFile } from "node:fs/promises";
 import { EVENTS, eventByName, type ArgType, type EventDef } from "../../events/catalogue.ts";
 import { BuildError } from "../build-error.ts";
-import { compilePlan } from "./codegen.ts";
+import { compilePlan, type BundleMode } from "./codegen.ts";
 import type { Block, Operand, Policy, Stmt } from "./plan.ts";
 import { compileRego, type CompileRegoOptions, type RegoSource } from "./compile-rego.ts";
 import { parseModule } from "./parser/parser.ts";
 import type { TermOf } from "./parser/ast.ts";
 import { RegoError } from "./parser/errors.ts";
 import { findRegoFiles, readRegoSources } from "./rego-tests.ts";
+import { AIO_SECTION, INPUT_BUILTINS, SIGNATURE_BUILTINS } from "../../engine/rego-glue.ts";
 
 export const METADATA_SECTION = "tracee.signature";
 
@@ -54,12 +55,34 @@ export interface RegoSignature {
   col: number;
 }
 
-/** Top-level input fields the runtime can build, in its bit order (signatures-rego/runtime/tracee.ts buildInput). */
+/**
+ * Top-level input fields the runtime builds (Tracee's event JSON keys), in
+ * its bit order, which is sorted key order (signatures-rego/runtime/input.ts
+ * FIELD_NAMES).
+ */
 export const INPUT_FIELDS = [
-  "args", "argsNum", "cgroupId", "contextFlags", "eventId", "eventName", "hostName", "hostParentProcessId", "hostProcessId",
-  "hostThreadId", "mountNamespace", "parentEntityId", "parentProcessId", "pidNamespace", "processEntityId", "processId",
-  "processName", "processorId", "returnValue", "threadEntityId", "threadId", "threadStartTime", "timestamp", "userId",
+  "args", "argsNum", "cgroupId", "container", "containerId", "contextFlags", "eventId", "eventName", "executable",
+  "hostName", "hostParentProcessId", "hostProcessId", "hostThreadId", "kubernetes", "matchedPolicies", "mountNamespace",
+  "parentEntityId", "parentProcessId", "pidNamespace", "processEntityId", "processId", "processName", "processorId",
+  "returnValue", "stackAddresses", "syscall", "threadEntityId", "threadId", "threadStartTime", "timestamp", "userId",
 ] as const;
+
+const fieldBit = (name: (typeof INPUT_FIELDS)[number]) => 1 << INPUT_FIELDS.indexOf(name);
+
+/** The host lookups (rego-glue.ts INPUT_BUILTINS) a bundle building the fields of `mask` (all: undefined) needs, by index. */
+export function inputBuiltins(mask: number | undefined): ({ name: string; arity: number } | undefined)[] {
+  return INPUT_BUILTINS.map((b) => (mask === undefined || b.fields.some((f) => mask & fieldBit(f)) ? { name: b.name, arity: b.arity } : undefined));
+}
+
+/**
+ * How to compile a bundle: its configuration and input lookups, from what
+ * `observed` (the plans tracee_on_batch evaluates) reads of the input, and
+ * the regex constants of `plan` (the whole module).
+ */
+export function bundleMode(sigs: { entry: number; selected: RegoSignatureMetadata["selectedEvents"] }[], observed: Policy, plan: Policy = observed): BundleMode {
+  const mask = inputFieldMask(observed);
+  return { config: bundleConfig(sigs, mask, constantRegexes(plan), referencedArgNames(observed)), inputBuiltins: inputBuiltins(mask) };
+}
 
 /**
  * The input fields a plan can read: the string keys of `Dot`s on the input
@@ -253,7 +276,12 @@ export function constantRegexes(plan: Policy): string[] {
   return [...out].slice(0, 32);
 }
 
-/** Configuration JSON read by the runtime: events of interest and, per signature, its entrypoint and selectors. */
+/**
+ * Configuration JSON read by the runtime (signatures-rego/runtime/tracee.ts
+ * init): events of interest and, per signature, its entrypoint and
+ * selectors; the input fields to build, the event names `syscall` needs
+ * (when built), the regex constants and the argument names to build.
+ */
 export function bundleConfig(sigs: { entry: number; selected: RegoSignatureMetadata["selectedEvents"] }[], fields?: number, regex: string[] = [], argNames?: Set<string>): string {
   const wanted = new Map<number, EventDef>();
   const anyEvent = sigs.some((s) => s.selected.some((e) => e.name === "*"));
@@ -268,7 +296,11 @@ export function bundleConfig(sigs: { entry: number; selected: RegoSignatureMetad
     const ids = e.name === "*" ? [...wanted.keys()] : [eventByName(e.name)!.id];
     return ids.map((id) => [id, ORIGIN_CODES[e.origin] ?? 0]);
   })]);
-  return JSON.stringify({ ev, sig, ...(fields === undefined ? {} : { fields }), ...(regex.length ? { regex } : {}), ...(argNames ? { argNames: [...argNames].sort() } : {}) });
+  const names = fields === undefined || fields & fieldBit("syscall") ? EVENTS.map((d) => [d.id, d.name]) : undefined;
+  return JSON.stringify({
+    ev, sig, ...(fields === undefined ? {} : { fields }), ...(names ? { names } : {}), ...(regex.length ? { regex } : {}),
+    ...(argNames ? { argNames: [...argNames].sort() } : {}),
+  });
 }
 
 /** Appends a custom section to a wasm binary. */
@@ -415,7 +447,7 @@ export async function buildRegoBundles(src: string, outDir: string, opts: RegoBu
   if (!files.length) return result;
   const sources = await readRegoSources(files, process.cwd());
   const v1 = (opts.regoVersion ?? "v0") === "v1";
-  const copts: CompileRegoOptions = { regoVersion: v1 ? "v1" : "v0" };
+  const copts: CompileRegoOptions = { regoVersion: v1 ? "v1" : "v0", customBuiltins: SIGNATURE_BUILTINS };
   const { sigs, errors: parseErrors } = findRegoSignatures(sources, v1);
   if (parseErrors.length) {
     result.errors.push(...parseErrors.map(toBuildError));
@@ -449,8 +481,7 @@ export async function buildRegoBundles(src: string, outDir: string, opts: RegoBu
     }
     // the module only serves tracee_match through tracee_on_batch: build the input fields it reads
     const matchOnly = { ...r.plan, plans: { plans: r.plan.plans.plans!.slice(0, 1) } };
-    const config = bundleConfig([{ entry: 0, selected: meta.selectedEvents }], inputFieldMask(matchOnly), constantRegexes(r.plan), referencedArgNames(matchOnly));
-    let wasm = compilePlan(r.plan, { bundle: { config } });
+    let wasm = compilePlan(r.plan, { bundle: bundleMode([{ entry: 0, selected: meta.selectedEvents }], matchOnly, r.plan) });
     wasm = appendCustomSection(wasm, METADATA_SECTION, new TextEncoder().encode(JSON.stringify(meta)));
     const out = path.join(path.resolve(outDir), `${bundleFileName(sig)}.wasm`);
     await writeFile(out, wasm);
@@ -476,7 +507,6 @@ function bundleFileName(sig: RegoSignature): string {
   return path.basename(sig.file, ".rego") || sig.pkg.join("_");
 }
 
-import { AIO_SECTION } from "../../engine/rego-glue.ts";
 
 /**
  * The all-in-one module: one `tracee_match` entrypoint per signature (ids 0..n-1);
@@ -486,8 +516,7 @@ export function buildAllInOne(sources: RegoSource[], sigs: RegoSignature[], meta
   const entries = sigs.map((s) => `${s.pkg.join("/")}/tracee_match`);
   const r = compileRego(sources, entries, opts);
   if ("errors" in r) return r.errors;
-  const config = bundleConfig(metas.map((m, i) => ({ entry: i, selected: m.selectedEvents })), inputFieldMask(r.plan), constantRegexes(r.plan), referencedArgNames(r.plan));
-  const wasm = compilePlan(r.plan, { bundle: { config } });
+  const wasm = compilePlan(r.plan, { bundle: bundleMode(metas.map((m, i) => ({ entry: i, selected: m.selectedEvents })), r.plan) });
   return appendCustomSection(wasm, AIO_SECTION, new TextEncoder().encode(JSON.stringify(metas)));
 }
 

@@ -32,10 +32,19 @@ export interface CompileOptions {
    * Tracee bundle mode (host/build/rego/bundle-abi.ts): keep the runtime's
    * `tracee_input`/`tracee_on_batch`/`tracee_finding` exports, export the
    * `tracee_abi_version` global, and serve this configuration (JSON) to them.
+   * `inputBuiltins[i]`, when given, is the host builtin behind the runtime's
+   * input lookup `i` (rego-glue.ts INPUT_BUILTINS): it is declared in
+   * `builtins()` and called through opa_builtinN; a lookup without one is
+   * undefined.
    */
-  bundle?: { config: string };
+  bundle?: BundleMode;
   /** Keep the runtime's internal `rt_*`/`b_*` exports (tests and debugging). */
   keepInternalExports?: boolean;
+}
+
+export interface BundleMode {
+  config: string;
+  inputBuiltins?: readonly ({ name: string; arity: number } | undefined)[];
 }
 
 export class RegoCompileError extends Error {
@@ -124,7 +133,7 @@ class Generator {
   private usesCallDynamic = false;
   private tableName = "rego_funcs";
 
-  constructor(private mod: binaryen.Module, private policy: Policy, private bundle?: { config: string }, private keepInternal = false) {
+  constructor(private mod: binaryen.Module, private policy: Policy, private bundle?: BundleMode, private keepInternal = false) {
     this.strings = (policy.static?.strings ?? []).map((s) => s.value);
   }
 
@@ -152,6 +161,7 @@ class Generator {
     }
     funcs.forEach((f, i) => this.compileFunc(f, i));
     this.compileEval(this.policy.plans?.plans ?? []);
+    this.compileInputBuiltins();
     this.compileJsonFunc("entrypoints", JSON.stringify(Object.fromEntries((this.policy.plans?.plans ?? []).map((p, i) => [p.name, i]))));
     this.compileJsonFunc("builtins", JSON.stringify(Object.fromEntries(this.builtinIds)));
     if (this.usesCallDynamic) this.emitTable(funcs);
@@ -180,6 +190,47 @@ class Generator {
     }
     mod.addGlobal("tracee_abi_version", i32, false, mod.i32.const(1));
     mod.addGlobalExport("tracee_abi_version", "tracee_abi_version");
+  }
+
+  /**
+   * Replaces the runtime's `rt_input_builtin(which, a, b)` import (input.ts:
+   * host lookups for the input fields a record only references) with calls
+   * of the declared host builtins; 0 (undefined) for the others, and always
+   * outside bundle mode.
+   */
+  private compileInputBuiltins(): void {
+    const mod = this.mod;
+    const name = this.replaceImport("rt_input_builtin");
+    const arg = (i: number) => mod.local.get(i, i32);
+    const body: binaryen.ExpressionRef[] = [];
+    (this.bundle?.inputBuiltins ?? []).forEach((b, which) => {
+      if (!b) return;
+      if (b.arity < 1 || b.arity > 2) throw new RegoCompileError(`input builtin ${b.name} has arity ${b.arity} (1 or 2)`);
+      const call = mod.call(this.builtinImport(b.arity), [mod.i32.const(this.hostBuiltinId(b.name)), mod.i32.const(0), ...[1, 2].slice(0, b.arity).map(arg)], i32);
+      body.push(mod.if(mod.i32.eq(arg(0), mod.i32.const(which)), mod.return(call)));
+    });
+    body.push(mod.i32.const(0));
+    mod.addFunction(name, binaryen.createType([i32, i32, i32]), i32, [], mod.block(null, body, i32));
+  }
+
+  /** The id of host builtin `name` in `builtins()`, assigned on first use. */
+  private hostBuiltinId(name: string): number {
+    let id = this.builtinIds.get(name);
+    if (id === undefined) {
+      id = (this.policy.static.builtin_funcs ?? []).length + this.builtinIds.size;
+      this.builtinIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** The `env.opa_builtin<n>` import, added on first use. */
+  private builtinImport(n: number): string {
+    const imp = `opa_builtin${n}`;
+    if (!this.hostImports.has(n)) {
+      this.hostImports.add(n);
+      this.mod.addFunctionImport(imp, "env", imp, binaryen.createType(new Array(n + 2).fill(i32)), i32);
+    }
+    return imp;
   }
 
   // ---- runtime discovery ----
@@ -648,19 +699,9 @@ class Generator {
     } else if (this.rt.has(nativeExportName(name))) {
       callExpr = mod.call(this.fn(nativeExportName(name)), args, i32);
     } else {
-      let id = this.builtinIds.get(name);
-      if (id === undefined) {
-        id = (this.policy.static.builtin_funcs ?? []).length + this.builtinIds.size;
-        this.builtinIds.set(name, id);
-      }
       const n = args.length;
       if (n > 4) throw new RegoCompileError(`host builtin ${name} has ${n} arguments (at most 4)`, c.name);
-      const imp = `opa_builtin${n}`;
-      if (!this.hostImports.has(n)) {
-        this.hostImports.add(n);
-        mod.addFunctionImport(imp, "env", imp, binaryen.createType(new Array(n + 2).fill(i32)), i32);
-      }
-      callExpr = mod.call(imp, [mod.i32.const(id), mod.i32.const(0), ...args], i32);
+      callExpr = mod.call(this.builtinImport(n), [mod.i32.const(this.hostBuiltinId(name)), mod.i32.const(0), ...args], i32);
     }
     out.push(mod.local.set(res, callExpr));
     out.push(this.undef(c, mod.i32.eqz(mod.local.get(res, i32))));

@@ -11,6 +11,7 @@ import { compileRego, type RegoSource } from "./compile-rego.ts";
 import { parseModule } from "./parser/parser.ts";
 import type { TermOf } from "./parser/ast.ts";
 import { RegoError } from "./parser/errors.ts";
+import { regoHostBuiltins, SIGNATURE_BUILTINS } from "../../engine/rego-glue.ts";
 
 export interface RegoTestResult {
   /** `data.<package>.<rule>` */
@@ -79,9 +80,10 @@ export async function runRegoTests(src: string, opts: RegoTestOptions = {}): Pro
   }
   if (errors.length) return { results: [], errors };
   if (!tests.length) return { results: [], errors };
-  const r = compileRego(sources, tests.map((t) => t.entry), { regoVersion: version });
+  const r = compileRego(sources, tests.map((t) => t.entry), { regoVersion: version, customBuiltins: SIGNATURE_BUILTINS });
   if ("errors" in r) return { results: [], errors: r.errors.map((e) => e.message) };
-  const policy = await loadPolicy(compilePlan(r.plan));
+  // no host tables here: tracee.containers knows no container (tests mock it with `with`)
+  const policy = await loadPolicy(compilePlan(r.plan), undefined, regoHostBuiltins(() => undefined));
   const results: RegoTestResult[] = [];
   for (const t of tests) {
     try {

@@ -6,7 +6,7 @@
  * (sandbox/load.ts) and both support hot reload (reload.ts) through
  * prepare() and commit().
  */
-import { Bundle, type CompiledBundle, type LogSink } from '../bundle.ts';
+import { Bundle, type BundleOptions, type CompiledBundle, type LogSink } from '../bundle.ts';
 import { Engine, type BundleStatus, type EngineErrorSink, type EngineStats } from '../engine.ts';
 import type { Finding } from '../finding.ts';
 import type { BundleLimits } from '../limits.ts';
@@ -36,6 +36,8 @@ export interface DetectionEngine {
 export interface EngineOptions extends SandboxOptions {
   /** Run bundles in worker threads under a watchdog (SandboxOptions apply); false: on this thread. */
   sandbox: boolean;
+  /** In-thread only: what Rego bundles' executable and matchedPolicies input fields come from (BundleOptions.eventHost); the sandbox's workers leave them empty. */
+  eventHost?: BundleOptions['eventHost'];
 }
 
 /** Starts the chosen engine with `bundles`; those that fail to start are in `loadErrors`. */
@@ -51,7 +53,7 @@ export class InThreadEngine implements DetectionEngine {
   private readonly instances = new Map<CompiledBundle, Bundle>();
   private readonly log: LogSink;
 
-  private constructor(onError: EngineErrorSink, private readonly options: { limits?: Partial<BundleLimits>; log?: LogSink; containers?: ContainerTable }) {
+  private constructor(onError: EngineErrorSink, private readonly options: { limits?: Partial<BundleLimits>; log?: LogSink; containers?: ContainerTable; eventHost?: BundleOptions['eventHost'] }) {
     this.engine = new Engine([], onError);
     this.log = options.log ?? ((level, message) => console.error(`bundle log[${level}]: ${message}`));
   }
@@ -99,7 +101,7 @@ export class InThreadEngine implements DetectionEngine {
       }
       try {
         const log: LogSink = (level, message) => this.log(level, `${b.name}: ${message}`);
-        this.instances.set(b, Bundle.instantiate(b, log, { limits: this.options.limits, containers: this.options.containers, shareWith: peer }));
+        this.instances.set(b, Bundle.instantiate(b, log, { limits: this.options.limits, containers: this.options.containers, eventHost: this.options.eventHost, shareWith: peer }));
       } catch (err) {
         failed.set(b, err as Error);
       }

@@ -3,9 +3,10 @@
  * id "containers", version 1, keyed by container id), answered from the
  * enricher's live containers and the ContainerTable. The SDK import that
  * exposes it to bundles is added with the catalogue; a Rego bundle gets the
- * same record through the `tracee.containers` custom builtin.
+ * same record through the `tracee.containers` custom builtin
+ * (host/engine/rego-glue.ts).
  */
-import type { ContainerInfo } from '../../events/containers.ts';
+import type { ContainerInfo, ContainerTable } from '../../events/containers.ts';
 
 /** One container, in Tracee's schema (pkg/containers/datasource.go). */
 export interface ContainerRecord {
@@ -36,6 +37,29 @@ export const CONTAINERS_SCHEMA: Readonly<Record<keyof ContainerRecord, string>> 
 /** What the data source needs from the enricher (ContainerEnricher implements it). */
 export interface ContainerDirectory {
   describe(id: string): { info: ContainerInfo; ctimeNs: bigint } | undefined;
+}
+
+/**
+ * A directory over a ContainerTable alone, where there is no enricher (the
+ * table the engine gives bundles; tracee-rules' replay table): every
+ * container id the table holds, with ctime 0 — the table does not know
+ * creation times. Refs are handed out in order and never reused, so ids are
+ * indexed by reading on from the last ref seen; nothing is registered.
+ */
+export class ContainerTableDirectory implements ContainerDirectory {
+  private readonly refs = new Map<string, number>();
+  private next = 1;
+
+  constructor(private readonly table: ContainerTable) {}
+
+  describe(id: string): { info: ContainerInfo; ctimeNs: bigint } | undefined {
+    if (!this.refs.has(id)) {
+      for (let c = this.table.get(this.next); c !== undefined; c = this.table.get(++this.next)) this.refs.set(c.id, this.next);
+    }
+    const ref = this.refs.get(id);
+    const info = ref === undefined ? undefined : this.table.get(ref);
+    return info ? { info, ctimeNs: 0n } : undefined;
+  }
 }
 
 export class ContainersDataSource {

@@ -10,3 +10,4 @@ export * from "./encoding";
 export * from "./glob";
 export * from "./cidr";
 export * from "./regex";
+export * from "./template";

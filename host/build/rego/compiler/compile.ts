@@ -24,7 +24,7 @@ import { RegoError, RegoErrors, type RegoErrorKind } from "../parser/errors.ts";
 import { BUILTINS, RELATIONS } from "./builtins.ts";
 import type { CRule, CompiledPolicy, RuleKind, RuleSet, WithTarget } from "./types.ts";
 import { pathKey } from "./types.ts";
-import { termVars, exprVars, walkTerm, bodyVars } from "./util.ts";
+import { termVars, exprVars, walkTerm, bodyVars, hasCall } from "./util.ts";
 
 export interface CompilerOptions {
   /** Queries to plan: name → query body. */
@@ -101,7 +101,7 @@ export class Compiler {
     }
     if (this.errors.length) this.fail();
     const packages = this.modules.map((m) => m.package.slice(1).map((t) => (t as TermOf<"string">).value));
-    return { ruleSets: compiledSets, queries, builtins: this.builtinsUsed, packages };
+    return { ruleSets: compiledSets, queries, builtins: this.builtinsUsed, packages, customBuiltins: this.customBuiltins };
   }
 
   // ---------------------------------------------------------------- rule sets
@@ -235,14 +235,23 @@ export class Compiler {
     const scope = new Scope(undefined, bodyId);
     const sc = new Scoper(this, ctx, scope, root ?? r);
     const nErr = this.errors.length;
-    // function args are declared first
+    // function args are declared first; an arg holding a call (e.g. a template
+    // string) is not a pattern: it becomes a var the body compares with it, as
+    // OPA plans it, so the body binds the call's vars before it is evaluated
     let args: Term[] | undefined;
     const argVars: string[] = [];
+    const argChecks: Expr[] = [];
     if (r.head.args) {
-      args = r.head.args.map((a) => sc.declarePattern(a, scope, true));
+      const heads = r.head.args.map((a, i) => {
+        if (!hasCall(a)) return a;
+        const v = mkVar(`$arg${i}`, a.loc);
+        argChecks.push(mkExpr({ type: "call", op: mkRef([mkVar("eq", a.loc)], a.loc), args: [v, a] }, a.loc, { generated: true }));
+        return v;
+      });
+      args = heads.map((a) => sc.declarePattern(a, scope, true));
       for (const a of args) for (const v of termVars(a)) argVars.push(v);
     }
-    let body = sc.body(r.body, scope);
+    let body = sc.body([...r.body, ...argChecks], scope);
     // head terms resolve in the rule scope
     const rest = info.rest.map((t) => sc.term(t, scope));
     const key = r.head.key ? sc.term(r.head.key, scope) : undefined;

@@ -51,6 +51,8 @@ export interface CompiledPolicy {
   packages: string[][];
   /** Builtins referenced (names). */
   builtins: Set<string>;
+  /** Host-supplied builtins accepted (name → arity): the planner needs their arity to find a call's output argument. */
+  customBuiltins: Record<string, number>;
 }
 
 export const pathKey = (p: string[]): string => p.join("\u0000");

@@ -19,6 +19,13 @@ export function walkTerm(t: Term, f: (t: Term) => boolean | void, closures = tru
   }
 }
 
+/** Does `t` hold a call term (outside closures)? */
+export function hasCall(t: Term): boolean {
+  let found = false;
+  walkTerm(t, (x) => { if (x.type === "call") found = true; return !found; }, false);
+  return found;
+}
+
 export function walkExpr(e: Expr, f: (t: Term) => boolean | void, closures = true): void {
   const b = e.body;
   switch (b.type) {

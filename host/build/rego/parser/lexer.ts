@@ -1,12 +1,20 @@
 // Rego lexer: identifiers, numbers, strings (JSON escapes), raw strings,
-// operators and punctuation. Comments (`#` to end of line) are skipped.
-// Each token records whether whitespace or a newline preceded it: refs
-// (`a.b`, `a[b]`) continue only without whitespace, and a newline ends an
-// expression in a body.
+// template strings, operators and punctuation. Comments (`#` to end of line)
+// are skipped. Each token records whether whitespace or a newline preceded
+// it: refs (`a.b`, `a[b]`) continue only without whitespace, and a newline
+// ends an expression in a body.
+//
+// A template string (`$"…{expr}…"`, `` $`…{expr}…` ``) is one token holding
+// its text parts and, for each `{…}`, the tokens of the expression: they are
+// lexed right there, up to the `}` that closes it, so strings, braces and
+// template strings nested in an expression need no special casing.
 
 import { RegoSyntaxError } from "./errors.ts";
 
-export type TokKind = "ident" | "number" | "string" | "punct" | "eof";
+export type TokKind = "ident" | "number" | "string" | "template" | "punct" | "eof";
+
+/** A part of a template string: literal text, or the tokens of a `{…}` expression (ending with an eof token at its `}`). */
+export type TemplatePart = { text: string } | { toks: Token[] };
 
 export interface Token {
   kind: TokKind;
@@ -20,11 +28,13 @@ export interface Token {
   nl: boolean;
   /** For strings: raw (backtick) string. */
   raw?: boolean;
+  /** For template strings. */
+  parts?: TemplatePart[];
 }
 
-const PUNCT3: string[] = [];
 const PUNCT2 = [":=", "==", "!=", "<=", ">="];
 const PUNCT1 = "{}[]().,;:=<>+-*/%&|";
+const ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
 
 export interface Comment {
   row: number;
@@ -34,125 +44,188 @@ export interface Comment {
 }
 
 export function lex(src: string, file: string, comments?: Comment[]): Token[] {
-  const toks: Token[] = [];
-  let i = 0, row = 1, col = 1;
-  let ws = false, nl = false;
-  const n = src.length;
-  const err = (msg: string, r = row, c = col): never => { throw new RegoSyntaxError(file, r, c, msg); };
-  const adv = (k = 1) => {
+  return new Scanner(src, file, comments).tokens(false);
+}
+
+class Scanner {
+  private i = 0;
+  private row = 1;
+  private col = 1;
+  private ws = false;
+  private nl = false;
+
+  constructor(private readonly src: string, private readonly file: string, private readonly comments?: Comment[]) {}
+
+  private err(msg: string, row = this.row, col = this.col): never {
+    throw new RegoSyntaxError(this.file, row, col, msg);
+  }
+
+  private adv(k = 1): void {
     for (let j = 0; j < k; j++) {
-      if (src[i] === "\n") { row++; col = 1; } else col++;
-      i++;
+      if (this.src[this.i] === "\n") { this.row++; this.col = 1; } else this.col++;
+      this.i++;
     }
-  };
-  while (i < n) {
-    const c = src[i];
-    if (c === " " || c === "\t" || c === "\r" || c === "\n") {
-      if (c === "\n") nl = true;
-      ws = true;
-      adv();
-      continue;
-    }
-    if (c === "#") {
-      const r0 = row, c0 = col, start = i;
-      while (i < n && src[i] !== "\n") adv();
-      comments?.push({ row: r0, col: c0, text: src.slice(start + 1, i) });
-      ws = true;
-      continue;
-    }
-    const r0 = row, c0 = col;
-    const push = (kind: TokKind, text: string, extra: Partial<Token> = {}) => {
-      toks.push({ kind, text, row: r0, col: c0, ws, nl, ...extra });
-      ws = false; nl = false;
-    };
-    if (/[A-Za-z_]/.test(c)) {
-      let j = i + 1;
-      while (j < n && /[A-Za-z0-9_]/.test(src[j])) j++;
-      const text = src.slice(i, j);
-      adv(j - i);
-      push("ident", text);
-      continue;
-    }
-    if (/[0-9]/.test(c)) {
-      const m = /^(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(src.slice(i, i + 400));
-      if (!m) err("invalid number");
-      const text = m![0];
-      if (i + text.length < n && /[A-Za-z_0-9.]/.test(src[i + text.length])) {
-        // e.g. `1.` or `01` or `1abc`
-        let j = i + text.length;
-        while (j < n && /[A-Za-z_0-9.]/.test(src[j])) j++;
-        err(`invalid number ${JSON.stringify(src.slice(i, j))}`);
+  }
+
+  /**
+   * Tokens up to the end of the source, ending with an eof token; or, in a
+   * template expression, up to the `}` that closes it (consumed), ending
+   * with an eof token at that `}`.
+   */
+  tokens(inTemplate: boolean): Token[] {
+    const { src } = this;
+    const n = src.length;
+    const toks: Token[] = [];
+    let depth = 0;
+    while (this.i < n) {
+      const c = src[this.i];
+      if (c === " " || c === "\t" || c === "\r" || c === "\n") {
+        if (c === "\n") this.nl = true;
+        this.ws = true;
+        this.adv();
+        continue;
       }
-      adv(text.length);
-      push("number", text);
-      continue;
+      if (c === "#") {
+        const r0 = this.row, c0 = this.col, start = this.i;
+        while (this.i < n && src[this.i] !== "\n") this.adv();
+        this.comments?.push({ row: r0, col: c0, text: src.slice(start + 1, this.i) });
+        this.ws = true;
+        continue;
+      }
+      const r0 = this.row, c0 = this.col;
+      const push = (kind: TokKind, text: string, extra: Partial<Token> = {}) => {
+        toks.push({ kind, text, row: r0, col: c0, ws: this.ws, nl: this.nl, ...extra });
+        this.ws = false; this.nl = false;
+      };
+      if (/[A-Za-z_]/.test(c)) {
+        let j = this.i + 1;
+        while (j < n && /[A-Za-z0-9_]/.test(src[j])) j++;
+        const text = src.slice(this.i, j);
+        this.adv(j - this.i);
+        push("ident", text);
+        continue;
+      }
+      if (/[0-9]/.test(c)) {
+        const m = /^(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(src.slice(this.i, this.i + 400));
+        if (!m) this.err("invalid number");
+        const text = m![0];
+        if (this.i + text.length < n && /[A-Za-z_0-9.]/.test(src[this.i + text.length])) {
+          // e.g. `1.` or `01` or `1abc`
+          let j = this.i + text.length;
+          while (j < n && /[A-Za-z_0-9.]/.test(src[j])) j++;
+          this.err(`invalid number ${JSON.stringify(src.slice(this.i, j))}`);
+        }
+        this.adv(text.length);
+        push("number", text);
+        continue;
+      }
+      if (c === '"') {
+        this.adv();
+        push("string", fixSurrogates(this.quoted(false, r0, c0).text));
+        continue;
+      }
+      if (c === "`") {
+        this.adv();
+        push("string", this.raw(false, r0, c0).text, { raw: true });
+        continue;
+      }
+      if (c === "$" && (src[this.i + 1] === '"' || src[this.i + 1] === "`")) {
+        const raw = src[this.i + 1] === "`", ws = this.ws, nl = this.nl;
+        this.ws = false; this.nl = false;
+        const parts = this.template();
+        toks.push({ kind: "template", text: "", row: r0, col: c0, ws, nl, raw, parts });
+        continue;
+      }
+      if (inTemplate && c === "}" && depth === 0) {
+        this.adv();
+        toks.push({ kind: "eof", text: "", row: r0, col: c0, ws: this.ws, nl: true });
+        this.ws = false; this.nl = false;
+        return toks;
+      }
+      const two = src.slice(this.i, this.i + 2);
+      if (PUNCT2.includes(two)) {
+        this.adv(2);
+        push("punct", two);
+        continue;
+      }
+      if (PUNCT1.includes(c)) {
+        if (c === "{") depth++;
+        if (c === "}") depth--;
+        this.adv();
+        push("punct", c);
+        continue;
+      }
+      this.err(`illegal token ${JSON.stringify(c)}`);
     }
-    if (c === '"') {
-      let j = i + 1;
-      let out = "";
-      while (true) {
-        if (j >= n || src[j] === "\n") err("non-terminated string");
-        const ch = src[j];
-        if (ch === '"') break;
-        if (ch === "\\") {
-          const e = src[j + 1];
-          switch (e) {
-            case '"': out += '"'; j += 2; break;
-            case "\\": out += "\\"; j += 2; break;
-            case "/": out += "/"; j += 2; break;
-            case "b": out += "\b"; j += 2; break;
-            case "f": out += "\f"; j += 2; break;
-            case "n": out += "\n"; j += 2; break;
-            case "r": out += "\r"; j += 2; break;
-            case "t": out += "\t"; j += 2; break;
-            case "u": {
-              const hex = src.slice(j + 2, j + 6);
-              if (!/^[0-9a-fA-F]{4}$/.test(hex)) err("invalid escape sequence in string", row, col + (j - i));
-              out += String.fromCharCode(parseInt(hex, 16));
-              j += 6;
-              break;
-            }
-            default: err(`invalid escape sequence \\${e ?? ""}`, row, col + (j - i));
-          }
+    if (inTemplate) this.err("expected } to end template string expression");
+    toks.push({ kind: "eof", text: "", row: this.row, col: this.col, ws: this.ws, nl: true });
+    return toks;
+  }
+
+  /** A template string from its `$`: text parts and expression token lists, until the closing quote. */
+  private template(): TemplatePart[] {
+    const r0 = this.row, c0 = this.col;
+    this.adv(); // $
+    const raw = this.src[this.i] === "`";
+    this.adv(); // opening quote
+    const parts: TemplatePart[] = [];
+    for (;;) {
+      const { text, open } = raw ? this.raw(true, r0, c0) : this.quoted(true, r0, c0);
+      if (text) parts.push({ text: raw ? text : fixSurrogates(text) });
+      if (!open) return parts;
+      parts.push({ toks: this.tokens(true) });
+    }
+  }
+
+  /**
+   * The rest of a double-quoted string after its opening quote, JSON escapes
+   * decoded. In a template string `\{` is a literal `{`, and an unescaped `{`
+   * ends the text part (`open`: an expression follows).
+   */
+  private quoted(template: boolean, r0: number, c0: number): { text: string; open: boolean } {
+    const { src } = this;
+    let out = "";
+    for (;;) {
+      if (this.i >= src.length || src[this.i] === "\n") this.err(template ? "non-terminated template string" : "non-terminated string", r0, c0);
+      const ch = src[this.i];
+      if (ch === '"') { this.adv(); return { text: out, open: false }; }
+      if (template && ch === "{") { this.adv(); return { text: out, open: true }; }
+      if (ch === "\\") {
+        const e = src[this.i + 1];
+        if (ESCAPES[e] !== undefined || (template && e === "{")) {
+          out += e === "{" ? "{" : ESCAPES[e];
+          this.adv(2);
           continue;
         }
-        if (ch.charCodeAt(0) < 0x20) err("invalid control character in string", row, col + (j - i));
-        out += ch;
-        j++;
+        if (e === "u") {
+          const hex = src.slice(this.i + 2, this.i + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.err("invalid escape sequence in string");
+          out += String.fromCharCode(parseInt(hex, 16));
+          this.adv(6);
+          continue;
+        }
+        this.err(`invalid escape sequence \\${e ?? ""}`);
       }
-      adv(j + 1 - i);
-      // Lone surrogates decode like Go's JSON decoder: replacement character.
-      push("string", fixSurrogates(out));
-      continue;
+      if (ch.charCodeAt(0) < 0x20) this.err("invalid control character in string");
+      out += ch;
+      this.adv();
     }
-    if (c === "`") {
-      let j = i + 1;
-      while (j < n && src[j] !== "`") j++;
-      if (j >= n) err("non-terminated raw string");
-      const text = src.slice(i + 1, j);
-      adv(j + 1 - i);
-      push("string", text, { raw: true });
-      continue;
-    }
-    const two = src.slice(i, i + 2);
-    if (PUNCT3.length && PUNCT3.includes(src.slice(i, i + 3))) {
-      adv(3); push("punct", src.slice(i - 3, i)); continue;
-    }
-    if (PUNCT2.includes(two)) {
-      adv(2);
-      push("punct", two);
-      continue;
-    }
-    if (PUNCT1.includes(c)) {
-      adv();
-      push("punct", c);
-      continue;
-    }
-    if (c === "$" && src[i + 1] === '"') err("template strings are not supported");
-    err(`illegal token ${JSON.stringify(c)}`);
   }
-  toks.push({ kind: "eof", text: "", row, col, ws, nl: true });
-  return toks;
+
+  /** The rest of a raw string after its opening backtick: no escapes, except `\{` in a template string. */
+  private raw(template: boolean, r0: number, c0: number): { text: string; open: boolean } {
+    const { src } = this;
+    let out = "";
+    for (;;) {
+      if (this.i >= src.length) this.err(template ? "non-terminated template string" : "non-terminated raw string", r0, c0);
+      const ch = src[this.i];
+      if (ch === "`") { this.adv(); return { text: out, open: false }; }
+      if (template && ch === "\\" && src[this.i + 1] === "{") { out += "{"; this.adv(2); continue; }
+      if (template && ch === "{") { this.adv(); return { text: out, open: true }; }
+      out += ch;
+      this.adv();
+    }
+  }
 }
 
 function fixSurrogates(s: string): string {

@@ -28,6 +28,8 @@ const ARITH_OPS: Record<string, string> = { "+": "plus", "-": "minus" };
 const FACTOR_OPS: Record<string, string> = { "*": "mul", "/": "div", "%": "rem" };
 
 let wildcardSeq = 0;
+/** Vars of the comprehensions template-string expressions become (`$` vars cannot clash with the source's). */
+let templateSeq = 0;
 
 export class Parser {
   private toks: Token[];
@@ -592,6 +594,9 @@ export class Parser {
         this.next();
         head = { type: "string", value: t.text, loc };
         break;
+      case "template":
+        this.next();
+        return this.parseTemplate(t, loc);
       case "ident":
         if (this.isKeywordTok(t)) {
           if (t.text === "true" || t.text === "false") { this.next(); return mkBool(t.text === "true", loc); }
@@ -627,6 +632,51 @@ export class Parser {
         this.unexpected();
     }
     return this.parseRefTail(head!);
+  }
+
+  /**
+   * `$"…{expr}…"`, lowered as OPA does: internal.template_string([parts]).
+   * Text and scalar parts are themselves; any other expression (with its
+   * `with`s) is the set comprehension {$t | $t = expr}, so an undefined one
+   * is an empty set, which the builtin renders "<undefined>", instead of the
+   * whole string being undefined. (OPA writes a local var or a rule known to
+   * be defined as the set {x}; that is the same set, and which rules are
+   * "known to be defined" is not known before the compiler resolves names.)
+   */
+  private parseTemplate(t: Token, loc: Loc): Term {
+    const items: Term[] = [];
+    for (const part of t.parts!) {
+      if ("text" in part) { items.push(mkString(part.text, loc)); continue; }
+      const e = this.inTokens(part.toks, () => this.parseLiteral());
+      const b = e.body;
+      const op = b.type === "call" ? refParts(b.op)?.join(".") : undefined;
+      const bad = e.negated ? "negation ('not')"
+        : op === "eq" ? "unification ('=')"
+        : op === "assign" ? "assignment (':=')"
+        : b.type === "every" ? "'every'" : b.type === "some" || b.type === "somein" ? "'some'" : undefined;
+      if (bad) throw new RegoSyntaxError(this.file, e.loc.row, e.loc.col, `unexpected ${bad} in template-string expression`);
+      const term: Term = b.type === "term" ? b.term : { type: "call", op: (b as { op: Term }).op, args: (b as { args: Term[] }).args, loc: e.loc };
+      if (!e.with.length && ["string", "number", "boolean", "null"].includes(term.type)) items.push(term);
+      else {
+        const v = mkVar(`$t${templateSeq++}`, e.loc);
+        const eq = mkExpr({ type: "call", op: opRef("eq", e.loc), args: [v, term] }, e.loc, { with: e.with });
+        items.push({ type: "setcomp", term: v, body: [eq], loc: e.loc });
+      }
+    }
+    return { type: "call", op: opRef("internal.template_string", loc), args: [{ type: "array", items, loc }], loc };
+  }
+
+  /** Runs `f` on a template expression's tokens (they end with an eof token at its `}`); `f` must consume them all. */
+  private inTokens<T>(toks: Token[], f: () => T): T {
+    const save = { toks: this.toks, p: this.p, noOr: this.noOr };
+    this.toks = toks; this.p = 0; this.noOr = false;
+    try {
+      const r = f();
+      if (this.tok.kind !== "eof") this.err("expected } to end template string expression");
+      return r;
+    } finally {
+      this.toks = save.toks; this.p = save.p; this.noOr = save.noOr;
+    }
   }
 
   private parseRefTail(head: Term): Term {

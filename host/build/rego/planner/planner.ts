@@ -217,7 +217,8 @@ export class Planner {
 
   private useBuiltin(name: string): void {
     if (!this.builtins.has(name)) {
-      const d = BUILTINS[name];
+      const custom = this.policy.customBuiltins[name];
+      const d = BUILTINS[name] ?? (custom === undefined ? undefined : { args: new Array<string>(custom).fill("any"), result: "any" });
       this.builtins.set(name, d ? { type: "function", args: d.args.map((t) => ({ type: t })), result: { type: d.result } } : undefined);
     }
   }
@@ -649,7 +650,7 @@ export class Planner {
     let arity: number;
     const isData = name.startsWith("data.");
     if (isData) arity = this.policy.ruleSets.get(pathKey(name.split(".").slice(1)))?.arity ?? args.length;
-    else arity = BUILTINS[name]?.args.length ?? args.length;
+    else arity = BUILTINS[name]?.args.length ?? this.policy.customBuiltins[name] ?? args.length;
     if (args.length < arity) throw new PlanError(`${name}: too few arguments`);
     const ins = args.slice(0, arity);
     const out = args.length > arity ? args[arity] : undefined;
