@@ -36,7 +36,7 @@ export interface BuildOptions extends CompileOptions {
   readonly ifChanged?: boolean;
   /** Rego files that do not import rego.v1 are parsed as this version (default v0, as Tracee's signatures). */
   readonly regoVersion?: 'v0' | 'v1';
-  /** Also write every Rego signature into one all-in-one module with this file name. */
+  /** Write every Rego signature into one all-in-one module with this file name, instead of one bundle each. */
   readonly regoAllInOne?: string;
 }
 
@@ -131,7 +131,7 @@ async function build(srcDir: string, outDir: string, options: BuildOptions): Pro
 }
 
 async function buildRego(srcDir: string, outDir: string, options: BuildOptions, result: BuildResult): Promise<BuildResult> {
-  const rego = await buildRegoBundles(srcDir, outDir, { regoVersion: options.regoVersion, allInOne: options.regoAllInOne, report: options.report });
+  const rego = await buildRegoBundles(srcDir, outDir, { regoVersion: options.regoVersion, allInOne: options.regoAllInOne, perSignature: !options.regoAllInOne, report: options.report });
   result.built.push(...rego.built);
   result.errors.push(...rego.errors);
   return result;

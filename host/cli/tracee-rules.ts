@@ -79,8 +79,12 @@ program.command('build')
   .option('--if-changed', 'rebuild only bundles older than their sources (or the SDK, build tool, catalogue)')
   .option('--rego-version <v0|v1>', 'Rego syntax of .rego files that do not import rego.v1 (Tracee\'s signatures are v0)', 'v0')
   .option('--component', 'also wrap each AssemblyScript bundle as a WebAssembly component (into OUT/components/, WIT in docs/wit/)')
-  .action((src: string, opts: { out: string; ifChanged?: boolean; regoVersion: string; component?: boolean }) =>
-    runMain('tracee-rules', () => build(src, opts.out, opts.ifChanged, regoVersionOption(opts.regoVersion), opts.component)));
+  .option('--rego-all-in-one [file]', 'compile all Rego signatures into one module (default rego-signatures.wasm) instead of one bundle each: one call per batch evaluates them all')
+  .action((src: string, opts: { out: string; ifChanged?: boolean; regoVersion: string; component?: boolean; regoAllInOne?: string | true }) =>
+    runMain('tracee-rules', () => build(src, opts.out, {
+      ifChanged: opts.ifChanged, regoVersion: regoVersionOption(opts.regoVersion), component: opts.component,
+      regoAllInOne: opts.regoAllInOne === true ? 'rego-signatures.wasm' : opts.regoAllInOne,
+    })));
 
 program.command('inspect')
   .description('print a bundle\'s metadata, ABI version, imports, exports, size, content hash and signature status')
@@ -215,9 +219,11 @@ async function unavailableEventNames(): Promise<{ unavailable?: Map<string, stri
   }
 }
 
-async function build(src: string, out: string, ifChanged = false, regoVersion: 'v0' | 'v1' = 'v0', component = false): Promise<number> {
+async function build(src: string, out: string, opts: { ifChanged?: boolean; regoVersion: 'v0' | 'v1'; component?: boolean; regoAllInOne?: string }): Promise<number> {
   const { buildBundles } = await import('../build/build-bundles.ts');
-  const result = await buildBundles(src, out, { ifChanged, regoVersion, report: (line) => console.error(line) });
+  const { component, ...options } = opts;
+  if (options.regoAllInOne !== undefined && !options.regoAllInOne.endsWith('.wasm')) throw new InvalidArgumentError(`--rego-all-in-one ${options.regoAllInOne}: the file name must end in .wasm (tracee loads only .wasm files)`);
+  const result = await buildBundles(src, out, { ...options, report: (line) => console.error(line) });
   if (result.upToDate.length) console.error(`bundles up to date: ${result.upToDate.length}`);
   if (component) {
     const { componentizeBundle } = await import('../build/component/componentize.ts');

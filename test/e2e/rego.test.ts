@@ -87,3 +87,25 @@ test('recorded events through Rego and AssemblyScript bundles together give the 
   assert.deepEqual(shape(rego.stdout), shape(as.stdout));
   assert.equal(shape(rego.stdout).length, 4);
 });
+
+test('tracee-rules build --rego-all-in-one: one module for every Rego signature, loaded as one signature each, the same findings', () => {
+  const out = join(tmp, 'aio');
+  const b = rules(['build', join(ROOT, 'signatures-rego'), '-o', out, '--rego-all-in-one']);
+  assert.equal(b.code, 0, b.stderr);
+  assert.deepEqual(readdirSync(out), ['rego-signatures.wasm']);
+  const list = rules(['--rules-dir', out, '--list']);
+  assert.equal(list.code, 0, list.stderr);
+  for (const id of ['TRC-102', 'TRC-105', 'TRC-107', 'TRC-1010']) assert.match(list.stdout, new RegExp(`\\b${id}\\b`));
+  const input = (id: string) => ['--input-tracee', `file:${join(FIXTURES, id, 'positive.jsonl')}`, '--input-tracee', 'format:json', '-o', 'json'];
+  const shape = (o: string) => o.trim().split('\n').map((l) => { const j = JSON.parse(l); return [j.SigMetadata.ID, j.Data, j.Context.timestamp]; });
+  for (const id of ['TRC-107', 'TRC-102']) {
+    const aio = rules(['--rules-dir', out, '--rules', id, ...input(id)]);
+    const as = rules(['--rules-dir', join(ROOT, 'bundles'), '--rules', id, ...input(id)]);
+    assert.equal(aio.code, 0, aio.stderr);
+    assert.ok(shape(as.stdout).length > 0);
+    assert.deepEqual(shape(aio.stdout), shape(as.stdout), id);
+  }
+  const bad = rules(['build', join(ROOT, 'signatures-rego'), '-o', out, '--rego-all-in-one', 'all.rego']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--rego-all-in-one all\.rego: the file name must end in \.wasm/);
+});

@@ -107,6 +107,26 @@ test('--no-rules-watch: a new bundle loads only on SIGHUP', async () => {
   }
 });
 
+test('the Rego all-in-one module detects live, in-thread and sandboxed', async () => {
+  const dir = rulesDir();
+  const build = spawnSync(process.execPath, [join(ROOT, 'host/cli/bin/tracee-rules.js'), 'build', join(ROOT, 'signatures-rego'), '-o', dir, '--rego-all-in-one'], { encoding: 'utf8' });
+  assert.equal(build.status, 0, build.stderr);
+  for (const sandbox of [[], ['--sandbox']]) {
+    // --rules: one signature of the module runs; the module evaluates its others, their findings are not reported.
+    const tracee = await TraceeProcess.start(['--rules-dir', dir, '--output', 'json', '--rules', 'TRC-102', ...sandbox]);
+    try {
+      assert.match(tracee.stderr, /and 1 signatures/);
+      const found = await traceMe(tracee, ['TRC-102']);
+      assert.deepEqual(found, ['TRC-102']);
+      const f = tracee.findings.find((x) => x.SigMetadata.ID === 'TRC-102')!;
+      assert.equal(f.SigMetadata.Name, 'Anti-Debugging detected');
+      assert.equal(f.Context.eventName, 'ptrace');
+    } finally {
+      assert.equal(await tracee.stop(), 0, tracee.stderr);
+    }
+  }
+});
+
 test('bad sandbox and limit flags exit 2 naming the flag', () => {
   for (const [flag, value] of [['--sandbox-budget', '0'], ['--bundle-max-memory', 'lots'], ['--sandbox-workers', '-1']]) {
     const r = spawnSync(process.execPath, [join(ROOT, 'host/cli/bin/tracee.js'), '--rules-dir', BUNDLES, flag, value], { encoding: 'utf8' });

@@ -414,6 +414,8 @@ export interface RegoBuildOptions {
   regoVersion?: "v0" | "v1";
   /** Also write the all-in-one module (every signature, one entrypoint each) as `<out>/<name>`. */
   allInOne?: string;
+  /** Write one bundle per signature (default true; false with allInOne: only the all-in-one module). */
+  perSignature?: boolean;
   report?: (line: string) => void;
 }
 
@@ -472,7 +474,7 @@ export async function buildRegoBundles(src: string, outDir: string, opts: RegoBu
       }
     } else good.push({ sig, meta: m });
   });
-  for (const { sig, meta } of good) {
+  for (const { sig, meta } of opts.perSignature === false ? [] : good) {
     const p = sig.pkg.join("/");
     const r = compileRego(sources, [`${p}/tracee_match`, `${p}/__rego_metadoc__`, `${p}/tracee_selected_events`], copts);
     if ("errors" in r) {
