@@ -21,7 +21,8 @@
  *
  * Both programs run for every syscall on the machine: the first test is one
  * array lookup. 32-bit (compat) syscalls use other numbers and are not
- * traced. Each emitter is a global function, verified once.
+ * traced. Each derived-event emitter is a global function, verified once;
+ * the generic syscall event, the hot path, is inlined.
  * Requires Linux 5.11 (task storage, BTF task pointers); bpf_find_vma (5.17)
  * for mem_prot_alert's prev_prot. */
 #include "common/path.h"
@@ -117,8 +118,10 @@ __noinline long tr_sc_put_arg(__u32 idx, __u32 type, __u64 val, __u64 len, __u32
 	return r.off;
 }
 
-/* The syscall event `id` with the arguments kept at enter. */
-__noinline long tr_emit_syscall(__u32 id, long ret, __u64 policies)
+/* The syscall event `id` with the arguments kept at enter. Inlined in both
+ * tracepoints (a call less per record); its variable-size arguments go
+ * through tr_sc_put_arg, verified once. */
+static __always_inline long tr_emit_syscall(__u32 id, long ret, __u64 policies)
 {
 	struct tr_sc *t = tr_sc_get();
 	if (!t || id >= TR_SC_MAX)
@@ -133,6 +136,17 @@ __noinline long tr_emit_syscall(__u32 id, long ret, __u64 policies)
 	for (int i = 0; i < 6; i++) {
 		if (i >= nargs)
 			break;
+		/* Integers here; the rest in a global function (verified once). */
+		switch (rc->type[i]) {
+		case TR_SC_S32:
+		case TR_SC_U32:
+			tr_put_u32(&r, i, t->args[i]);
+			continue;
+		case TR_SC_S64:
+		case TR_SC_U64:
+			tr_put_u64(&r, i, t->args[i]);
+			continue;
+		}
 		__u64 len = ~0ull;
 		__u8 l = rc->len_arg[i];
 		if (l != TR_SC_NO_LEN && (rc->type[i] == TR_SC_SOCKADDR || rc->type[i] == TR_SC_BYTES)) {
@@ -458,12 +472,11 @@ __noinline long tr_emit_mount(__u64 policies)
 /* Fills the per-CPU syscall record source from the task's saved user
  * registers: x86_64 syscall arguments are di, si, dx, r10, r8, r9, and stay
  * there until the syscall returns. */
-static __always_inline struct tr_sc *tr_sc_fill(struct task_struct *task, __u32 id)
+static __always_inline struct tr_sc *tr_sc_fill(struct pt_regs *regs, __u32 id)
 {
 	struct tr_sc *sc = tr_sc_get();
 	if (!sc)
 		return NULL;
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	sc->id = id;
 	sc->args[0] = regs->di;
 	sc->args[1] = regs->si;
@@ -500,16 +513,16 @@ int tr_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (!want || !*want)
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
-	if (tr_ignored_current() || tr_in_compat_syscall(task))
+	if (tr_ignored(task) || tr_in_compat_syscall(task))
 		return 0;
-	__u64 m = tr_scope_match(*want);
+	__u64 m = tr_scope(*want);
 	if (!m)
 		return 0;
 	__u64 p;
 	switch (key) {
 	case TR_NR_CONNECT:
 		p = m & tr_event_policies(TR_EV_SECURITY_SOCKET_CONNECT);
-		if (p && tr_sc_fill(task, key))
+		if (p && tr_sc_fill((struct pt_regs *)bpf_task_pt_regs(task), key))
 			tr_emit_connect(p);
 		return 0;
 	case TR_NR_MPROTECT:
@@ -519,7 +532,7 @@ int tr_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	}
 	/* a syscall that does not return: its event now */
 	p = m & tr_event_policies(key);
-	if (p && tr_sc_fill(task, key))
+	if (p && tr_sc_fill((struct pt_regs *)bpf_task_pt_regs(task), key))
 		tr_emit_syscall(key, 0, p);
 	return 0;
 }
@@ -539,12 +552,12 @@ int tr_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	__u64 aux[4] = {};
 	if (key == TR_NR_UNLINK || key == TR_NR_UNLINKAT || key == TR_NR_MPROTECT)
 		tr_take_aux(task, key, aux);
-	if (tr_ignored_current() || tr_in_compat_syscall(task))
+	if (tr_ignored(task) || tr_in_compat_syscall(task))
 		return 0;
-	__u64 m = tr_scope_match(*want);
+	__u64 m = tr_scope(*want);
 	if (!m)
 		return 0;
-	struct tr_sc *sc = tr_sc_fill(task, key);
+	struct tr_sc *sc = tr_sc_fill(regs, key);
 	if (!sc)
 		return 0;
 	sc->aux[0] = aux[0];

@@ -108,10 +108,16 @@ class Capture : public Napi::ObjectWrap<Capture> {
     batch_bytes_ = IntOption(o, "batchBytes", 256u << 10, 4096, 64u << 20);
     flush_ms_ = IntOption(o, "flushMs", 10, 1, 10000);
     queue_batches_ = IntOption(o, "queueBatches", 64, 1, 1u << 16);
-    // Wake the poll thread when about a batch is waiting (at most a quarter
-    // of the ring, so there is room left while it wakes); else it reads
-    // every flushMs on its own.
-    load.wakeup_bytes = std::min<uint64_t>(batch_bytes_, load.ring_buffer_bytes / 4);
+    // Wake the poll thread once per batch or eighth of the ring produced,
+    // whichever is more (at most a quarter of the ring, so there is room
+    // left while it wakes; a power of two for the kernel's test,
+    // bpf/common/record.h); else it reads every flushMs on its own. Each
+    // wakeup is a self-IPI in the traced task (~25 us on a VM), so fewer is
+    // cheaper: an eighth of the default 8 MiB ring is 1 MiB, ~5000 records.
+    uint64_t wakeup = std::min<uint64_t>(std::max<uint64_t>(batch_bytes_, load.ring_buffer_bytes / 8),
+                                         load.ring_buffer_bytes / 4);
+    while (wakeup & (wakeup - 1)) wakeup &= wakeup - 1;  // round down to a power of two
+    load.wakeup_bytes = wakeup;
 
     Failure f = loader_.Open(load);
     if (f.failed()) throw MakeError(env, f);
@@ -135,10 +141,19 @@ class Capture : public Napi::ObjectWrap<Capture> {
           Batch::Free(b);
           return;
         }
-        // A copy: V8 then accounts the memory and the batch is freed at once
-        // (~15 us per 256 KiB, small next to decoding the batch in JS).
-        Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::Copy(env, b->data, b->len);
-        Batch::Free(b);
+        // A batch at least half full becomes the Buffer's memory (freed when
+        // the Buffer is collected): no copy, and V8 counts nearly all of
+        // the allocation, so it collects in time. A smaller one (flushed
+        // on time) is copied into a Buffer of its size and freed at once:
+        // handing it over would hold its whole capacity while V8 counts
+        // only the bytes used.
+        Napi::Buffer<uint8_t> buf;
+        if (b->len >= b->cap / 2) {
+          buf = Napi::Buffer<uint8_t>::New(env, b->data, b->len, [](Napi::Env, uint8_t*, Batch* owned) { Batch::Free(owned); }, b);
+        } else {
+          buf = Napi::Buffer<uint8_t>::Copy(env, b->data, b->len);
+          Batch::Free(b);
+        }
         delivered->batches.fetch_add(1, std::memory_order_relaxed);
         fn.Call({buf});
       });

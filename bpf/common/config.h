@@ -18,9 +18,10 @@
 
 struct tr_config {
 	__u32 ignore_tgid;  /* host tgid never traced (tracee itself); 0 = none */
-	/* Wake the reader only once this much data waits in the ring buffer
+	/* Wake the reader once per this many bytes produced, a power of two
 	 * (it also reads on its own every flush interval): a wakeup per record
-	 * would cost more than the record. 0 = wake for every record. */
+	 * would cost more than the record. 0 = the kernel's default (wake when
+	 * the reader has caught up). */
 	__u32 wakeup_bytes;
 	__u32 exec_env;     /* 1: record env of sched_process_exec and envp of execve(at) */
 	__u32 pad;

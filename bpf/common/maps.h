@@ -66,6 +66,25 @@ TR_SHARED struct {
 	__type(value, struct tr_path_buf);
 } tr_path_scratch SEC(".maps");
 
+/* The context parts (common/context.h) that change only with the task or
+ * its parent, for the last task a record was made for on this CPU: in
+ * syscall-heavy work the next record is nearly always the same task's. */
+struct tr_ctx_cache {
+	__u64 task;                   /* task_struct pointer; 0 = empty */
+	__u64 start;                  /* its start_boottime (a reused task_struct, or a non-leader exec, changes it) */
+	__u64 parent;                 /* its real_parent (reparenting changes it) */
+	__u32 host_thread_id;         /* its pid (a non-leader exec changes it) */
+	__u32 thread_id, process_id, parent_process_id, pid_namespace, host_parent_process_id;
+	__u32 thread_entity_id, process_entity_id, parent_entity_id;
+};
+
+TR_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tr_ctx_cache);
+} tr_ctx_cache SEC(".maps");
+
 /* Event id -> bitmap of the policies that want the event. 0: not emitted. */
 TR_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -190,7 +209,13 @@ static __always_inline void tr_count(__u32 which)
 		(*c)++;
 }
 
-/* Tracee must never trace itself: its own reads and writes would feed back. */
+/* Tracee must never trace itself: its own reads and writes would feed back.
+ * With the task pointer at hand (BTF): a plain load instead of a helper call. */
+static __always_inline bool tr_ignored(struct task_struct *task)
+{
+	return tr_cfg.ignore_tgid && task->tgid == tr_cfg.ignore_tgid;
+}
+
 static __always_inline bool tr_ignored_current(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;

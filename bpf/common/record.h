@@ -259,8 +259,14 @@ static __always_inline void tr_put_user_bytes(struct tr_rec *r, __u32 idx, const
 }
 
 /* Outputs the record (size rounded up to 8) and counts it as lost when the
- * ring buffer is full. The reader is woken only when wakeup_bytes are
- * waiting; otherwise it finds the record on its next timed read. */
+ * ring buffer is full. The reader is woken once per wakeup_bytes (a power of
+ * two) produced: by the record whose end crosses a multiple of it in the
+ * producer position; otherwise it finds the record on its next timed read.
+ * Not "whenever wakeup_bytes wait": that wakes on every record until the
+ * reader has run, and each wakeup is an irq_work self-IPI, a VM exit on a
+ * virtual machine (that was an eighth of a traced open loop's time). Producers
+ * on other CPUs can race the position read, so a crossing may rarely be
+ * missed or doubled: the timed read covers a missed one. */
 static __always_inline void tr_rec_submit(struct tr_rec *r)
 {
 	__u32 end = r->off & (TR_REC_BUF_SIZE - 1);
@@ -273,9 +279,11 @@ static __always_inline void tr_rec_submit(struct tr_rec *r)
 		*(__u64 *)(r->buf + end) = 0;
 	tr_ctx(r)->size = size;
 	__u64 flags = 0;
-	if (tr_cfg.wakeup_bytes)
-		flags = bpf_ringbuf_query(&tr_events, BPF_RB_AVAIL_DATA) >= tr_cfg.wakeup_bytes
-				? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (tr_cfg.wakeup_bytes) {
+		__u64 prod = bpf_ringbuf_query(&tr_events, BPF_RB_PROD_POS);
+		__u64 end = prod + size + 8; /* + BPF_RINGBUF_HDR_SZ */
+		flags = (prod ^ end) >= tr_cfg.wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
 	if (bpf_ringbuf_output(&tr_events, r->buf, size & (TR_REC_BUF_SIZE - 1), flags)) {
 		__u32 id = tr_ctx(r)->event_id;
 		__u64 *lost = bpf_map_lookup_elem(&tr_lost, &id);

@@ -1,7 +1,8 @@
 /**
  * Reads flat-encoded batches (docs/abi/flat-encoding.md): header validation,
  * record iteration, and decoding a record to Tracee's JSON event shape — the
- * last only when an event must be printed, never on the detection path.
+ * last only when an event must be printed, never on the detection path
+ * (record-reader.ts reads fields and arguments in place).
  */
 import { eventById, type ArgDef } from './catalogue.ts';
 import { renderNamedValue } from './arg-values.ts';
@@ -18,8 +19,18 @@ export interface BatchHeader {
   clockOffsetNs: bigint;
 }
 
+// The last batch's view (kept, with the batch, until another is viewed):
+// readers ask for it once per record, and a new DataView costs more than
+// decoding a small record.
+let viewedBatch: Uint8Array | undefined;
+let view: DataView | undefined;
+
 export function viewOf(batch: Uint8Array): DataView {
-  return new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  if (batch !== viewedBatch || view === undefined) {
+    view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+    viewedBatch = batch;
+  }
+  return view;
 }
 
 export function readBatchHeader(batch: Uint8Array): BatchHeader {
@@ -75,40 +86,72 @@ export interface ProcessLookup {
 
 const utf8 = new TextDecoder('utf-8');
 
+// Context offsets as constants: these run for every record.
+const O_SIZE = CTX.size;
+const O_EVENT_ID = CTX.eventId;
+const O_TIMESTAMP = CTX.timestamp;
+const O_THREAD_START = CTX.threadStartTime;
+const O_CGROUP = CTX.cgroupId;
+const O_RETURN = CTX.returnValue;
+const O_PROCESSOR = CTX.processorId;
+const O_PID = CTX.processId;
+const O_TID = CTX.threadId;
+const O_PPID = CTX.parentProcessId;
+const O_HOST_PID = CTX.hostProcessId;
+const O_HOST_TID = CTX.hostThreadId;
+const O_HOST_PPID = CTX.hostParentProcessId;
+const O_UID = CTX.userId;
+const O_MNTNS = CTX.mountNamespace;
+const O_PIDNS = CTX.pidNamespace;
+const O_SYSCALL = CTX.syscall;
+const O_FLAGS = CTX.flags;
+const O_CONTAINER = CTX.containerRef;
+const O_THREAD_ENTITY = CTX.threadEntityId;
+const O_PROCESS_ENTITY = CTX.processEntityId;
+const O_PARENT_ENTITY = CTX.parentEntityId;
+const O_COMM = CTX.processName;
+const O_HOST_NAME = CTX.hostName;
+const O_ARGS_NUM = CTX.argsNum;
+
+/**
+ * Decodes a record to Tracee's JSON event shape (for printing; detection
+ * reads records in place). No closures or per-argument views: esbuild's
+ * keepNames (tsx) makes every closure created here a defineProperty call.
+ */
 export function decodeEvent(batch: Uint8Array, offset: number, header: BatchHeader, options: DecodeOptions = {}): TraceeEvent {
   const v = viewOf(batch);
-  const u32 = (f: string) => v.getUint32(offset + CTX[f], true);
-  const u64 = (f: string) => v.getBigUint64(offset + CTX[f], true);
-  const eventId = u32('eventId');
+  const eventId = v.getUint32(offset + O_EVENT_ID, true);
   const def = eventById(eventId);
-  const flags = u32('flags');
-  const container = options.containers?.get(u32('containerRef'));
-  const syscallId = v.getInt32(offset + CTX.syscall, true);
-  const args = def ? decodeArgs(batch, offset, def.args, options) : [];
-  const returnValue = v.getBigInt64(offset + CTX.returnValue, true);
+  const flags = v.getUint32(offset + O_FLAGS, true);
+  const container = options.containers?.get(v.getUint32(offset + O_CONTAINER, true));
+  const syscallId = v.getInt32(offset + O_SYSCALL, true);
+  const args = def ? decodeArgs(batch, v, offset, def.args, options) : [];
+  const returnValue = v.getBigInt64(offset + O_RETURN, true);
+  const timestamp = v.getBigUint64(offset + O_TIMESTAMP, true);
+  const threadStart = v.getBigUint64(offset + O_THREAD_START, true);
   const processes = options.processes;
-  const hostPid = u32('hostProcessId');
+  const hostPid = v.getUint32(offset + O_HOST_PID, true);
   if (processes && def?.name === 'sched_process_exec' && !args.some((a) => a.name === 'prev_comm')) {
-    const prevComm = processes.prevCommAt(hostPid, u64('timestamp'));
+    const prevComm = processes.prevCommAt(hostPid, timestamp);
     if (prevComm !== undefined) insertArg(args, def.args, { name: 'prev_comm', type: 'string', value: prevComm });
   }
   return {
-    timestamp: u64('timestamp') + header.clockOffsetNs,
-    threadStartTime: u64('threadStartTime') === 0n ? 0n : u64('threadStartTime') + header.clockOffsetNs,
-    processorId: u32('processorId'),
-    processId: u32('processId'),
-    cgroupId: u64('cgroupId'),
-    threadId: u32('threadId'),
-    parentProcessId: u32('parentProcessId'),
-    hostProcessId: u32('hostProcessId'),
-    hostThreadId: u32('hostThreadId'),
-    hostParentProcessId: u32('hostParentProcessId'),
-    userId: u32('userId'),
-    mountNamespace: u32('mountNamespace'),
-    pidNamespace: u32('pidNamespace'),
-    processName: cString(batch, offset + CTX.processName, MAX_PROCESS_NAME),
-    executable: { path: processes?.executableAt(hostPid, u64('timestamp')) ?? '' },
-    hostName: cString(batch, offset + CTX.hostName, MAX_PROCESS_NAME),
+    timestamp: timestamp + header.clockOffsetNs,
+    threadStartTime: threadStart === 0n ? 0n : threadStart + header.clockOffsetNs,
+    processorId: v.getUint32(offset + O_PROCESSOR, true),
+    processId: v.getUint32(offset + O_PID, true),
+    cgroupId: v.getBigUint64(offset + O_CGROUP, true),
+    threadId: v.getUint32(offset + O_TID, true),
+    parentProcessId: v.getUint32(offset + O_PPID, true),
+    hostProcessId: hostPid,
+    hostThreadId: v.getUint32(offset + O_HOST_TID, true),
+    hostParentProcessId: v.getUint32(offset + O_HOST_PPID, true),
+    userId: v.getUint32(offset + O_UID, true),
+    mountNamespace: v.getUint32(offset + O_MNTNS, true),
+    pidNamespace: v.getUint32(offset + O_PIDNS, true),
+    processName: cString(batch, offset + O_COMM, MAX_PROCESS_NAME),
+    executable: { path: processes?.executableAt(hostPid, timestamp) ?? '' },
+    hostName: cString(batch, offset + O_HOST_NAME, MAX_PROCESS_NAME),
     containerId: container?.id ?? '',
     container: container ? { id: container.id, name: container.name, image: container.image, imageDigest: container.imageDigest } : {},
     kubernetes: container?.podName ? { podName: container.podName, podNamespace: container.podNamespace, podUID: container.podUID, podSandbox: container.podSandbox } : {},
@@ -120,9 +163,9 @@ export function decodeEvent(batch: Uint8Array, offset: number, header: BatchHead
     syscall: syscallId >= 0 ? (eventById(syscallId)?.name ?? String(syscallId)) : '',
     stackAddresses: null,
     contextFlags: { containerStarted: (flags & FLAG_CONTAINER_STARTED) !== 0, isCompat: (flags & FLAG_IS_COMPAT) !== 0 },
-    threadEntityId: u32('threadEntityId'),
-    processEntityId: u32('processEntityId'),
-    parentEntityId: u32('parentEntityId'),
+    threadEntityId: v.getUint32(offset + O_THREAD_ENTITY, true),
+    processEntityId: v.getUint32(offset + O_PROCESS_ENTITY, true),
+    parentEntityId: v.getUint32(offset + O_PARENT_ENTITY, true),
     args,
   };
 }
@@ -134,16 +177,32 @@ function insertArg(args: EventArg[], defs: readonly ArgDef[], arg: EventArg): vo
   args.splice(at < 0 ? args.length : at, 0, arg);
 }
 
+/** A NUL-padded string field of at most `max` bytes. */
 function cString(batch: Uint8Array, at: number, max: number): string {
-  const bytes = batch.subarray(at, at + max);
-  const nul = bytes.indexOf(0);
-  return utf8.decode(nul >= 0 ? bytes.subarray(0, nul) : bytes);
+  let end = at;
+  const limit = Math.min(at + max, batch.length);
+  while (end < limit && batch[end] !== 0) end++;
+  return text(batch, at, end);
 }
 
-function decodeArgs(batch: Uint8Array, offset: number, defs: readonly ArgDef[], options: DecodeOptions): EventArg[] {
-  const v = viewOf(batch);
-  const size = v.getUint32(offset, true);
-  const n = Math.min(v.getUint16(offset + CTX.argsNum, true), defs.length);
+// The last batch as a Buffer (no copy), for its native UTF-8 decoding:
+// cheaper than a TextDecoder call per string, same replacement of invalid
+// sequences (U+FFFD).
+let textBatch: Uint8Array | undefined;
+let textBuffer: Buffer | undefined;
+
+/** UTF-8 bytes [start, end) of a batch as a string. */
+function text(batch: Uint8Array, start: number, end: number): string {
+  if (batch !== textBatch || textBuffer === undefined) {
+    textBuffer = Buffer.isBuffer(batch) ? batch : Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+    textBatch = batch;
+  }
+  return textBuffer.toString('utf8', start, end);
+}
+
+function decodeArgs(batch: Uint8Array, v: DataView, offset: number, defs: readonly ArgDef[], options: DecodeOptions): EventArg[] {
+  const size = v.getUint32(offset + O_SIZE, true);
+  const n = Math.min(v.getUint16(offset + O_ARGS_NUM, true), defs.length);
   const out: EventArg[] = [];
   for (let i = 0; i < n; i++) {
     const entry = offset + CONTEXT_SIZE + i * ARG_ENTRY_SIZE;
@@ -152,46 +211,48 @@ function decodeArgs(batch: Uint8Array, offset: number, defs: readonly ArgDef[], 
     const def = defs[i];
     if (at === 0) continue;
     if (at + len > size) throw new EventFormatError(`argument ${def.name}: ${len} bytes at ${at} run past the ${size}-byte record`);
-    out.push({ name: def.name, type: def.type, value: decodeValue(def, batch.subarray(offset + at, offset + at + len), options) });
+    out.push({ name: def.name, type: def.type, value: decodeValue(def, batch, v, offset + at, len, options) });
   }
   return out;
 }
 
-function decodeValue(def: ArgDef, bytes: Uint8Array, options: DecodeOptions): unknown {
-  const v = viewOf(bytes);
-  const need = (n: number) => {
-    if (bytes.length < n) throw new EventFormatError(`argument ${def.name}: ${bytes.length} bytes for a ${def.type}`);
-  };
+function tooShort(def: ArgDef, len: number): EventFormatError {
+  return new EventFormatError(`argument ${def.name}: ${len} bytes for a ${def.type}`);
+}
+
+/** The argument of `len` bytes at batch offset `at`, by its catalogue type. */
+function decodeValue(def: ArgDef, batch: Uint8Array, v: DataView, at: number, len: number, options: DecodeOptions): unknown {
   let n: number | bigint;
   switch (def.type) {
-    case 'string': return utf8.decode(bytes);
-    case '[]byte': return Uint8Array.from(bytes);
-    case 'SockAddr': return decodeSockAddr(bytes);
-    case '[]trace.HookedSymbolData': return parseJsonArg(def, bytes);
-    case '[]string': return decodeStrings(def, bytes);
-    case 'bool': need(1); return bytes[0] !== 0;
-    case 'uint16': need(2); n = v.getUint16(0, true); break;
-    case 'int32': need(4); n = v.getInt32(0, true); break;
-    case 'uint32': need(4); n = v.getUint32(0, true); break;
-    case 'int64': need(8); n = v.getBigInt64(0, true); break;
-    default: need(8); n = v.getBigUint64(0, true); break;
+    case 'string': return text(batch, at, at + len);
+    case '[]byte': return Uint8Array.from(batch.subarray(at, at + len));
+    case 'SockAddr': return decodeSockAddr(batch.subarray(at, at + len));
+    case '[]trace.HookedSymbolData': return parseJsonArg(def, batch.subarray(at, at + len));
+    case '[]string': return decodeStrings(def, batch, v, at, len);
+    case 'bool': if (len < 1) throw tooShort(def, len); return batch[at] !== 0;
+    case 'uint16': if (len < 2) throw tooShort(def, len); n = v.getUint16(at, true); break;
+    case 'int32': if (len < 4) throw tooShort(def, len); n = v.getInt32(at, true); break;
+    case 'uint32': if (len < 4) throw tooShort(def, len); n = v.getUint32(at, true); break;
+    case 'int64': if (len < 8) throw tooShort(def, len); n = v.getBigInt64(at, true); break;
+    default: if (len < 8) throw tooShort(def, len); n = v.getBigUint64(at, true); break;
   }
   if (options.parseArguments && def.parser) return renderNamedValue(def.parser, Number(n));
   return typeof n === 'bigint' && Number.isSafeInteger(Number(n)) ? Number(n) : n;
 }
 
-function decodeStrings(def: ArgDef, bytes: Uint8Array): string[] {
-  const v = viewOf(bytes);
-  if (bytes.length < 4) return [];
-  const count = v.getUint32(0, true);
+/** A []string argument: u32 count, then count × {u32 length, bytes}. */
+function decodeStrings(def: ArgDef, batch: Uint8Array, v: DataView, start: number, len: number): string[] {
+  if (len < 4) return [];
+  const end = start + len;
+  const count = v.getUint32(start, true);
   const out: string[] = [];
-  let at = 4;
+  let at = start + 4;
   for (let i = 0; i < count; i++) {
-    if (at + 4 > bytes.length) throw new EventFormatError(`argument ${def.name}: string ${i} of ${count} runs past the argument`);
-    const len = v.getUint32(at, true);
-    if (at + 4 + len > bytes.length) throw new EventFormatError(`argument ${def.name}: string ${i} of ${count} runs past the argument`);
-    out.push(utf8.decode(bytes.subarray(at + 4, at + 4 + len)));
-    at += 4 + len;
+    if (at + 4 > end) throw new EventFormatError(`argument ${def.name}: string ${i} of ${count} runs past the argument`);
+    const n = v.getUint32(at, true);
+    if (at + 4 + n > end) throw new EventFormatError(`argument ${def.name}: string ${i} of ${count} runs past the argument`);
+    out.push(text(batch, at + 4, at + 4 + n));
+    at += 4 + n;
   }
   return out;
 }
