@@ -189,8 +189,7 @@ export class Bundle {
     checkImports(name, module);
     checkExports(name, module);
     try {
-      if (WebAssembly.Module.customSections(module, AIO_SECTION).length === 0) return [{ name, module, metadata: readMetadata(module) }];
-      return readMetadataList(module, AIO_SECTION).map((metadata, member) => ({ name, module, metadata, member }));
+      return readSignatures(module).map((s) => ({ name, module, ...s }));
     } catch (err) {
       throw new BundleLoadError(name, (err as Error).message);
     }
@@ -267,6 +266,16 @@ export class Bundle {
     if (core.rego && n > 0) for (const f of core.rego.findings(n)) core.onFinding(f.index, regoFindingData(f.data), undefined, f.signature);
     return n;
   }
+}
+
+/**
+ * A module's signatures: its one `tracee.signature` metadata, or each of a
+ * multi-signature module's (the Rego all-in-one's section) with its index.
+ * Throws an Error saying what is wrong.
+ */
+export function readSignatures(module: WebAssembly.Module): Array<{ metadata: SignatureMetadata; member?: number }> {
+  if (WebAssembly.Module.customSections(module, AIO_SECTION).length === 0) return [{ metadata: readMetadata(module) }];
+  return readMetadataList(module, AIO_SECTION).map((metadata, member) => ({ metadata, member }));
 }
 
 function checkImports(name: string, module: WebAssembly.Module): void {

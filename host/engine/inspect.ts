@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ALLOWED_IMPORTS, Bundle, BUNDLE_ABI_VERSION } from './bundle.ts';
+import { ALLOWED_IMPORTS, Bundle, BUNDLE_ABI_VERSION, readSignatures } from './bundle.ts';
 import { isRegoBundle, REGO_ALLOWED_IMPORTS } from './rego-glue.ts';
-import { readMetadata, type SignatureMetadata } from './metadata.ts';
+import type { SignatureMetadata } from './metadata.ts';
 import { checkSignature, type SignatureStatus, type TrustedKey } from './signing.ts';
 import { readSections } from './wasm-sections.ts';
 
@@ -21,6 +21,8 @@ export interface BundleInspection {
   sha256: string;
   /** The `tracee.signature` section, when valid. */
   metadata: SignatureMetadata | null;
+  /** A multi-signature module's (the Rego all-in-one's) signatures, in entrypoint order, when valid; else empty. */
+  members: SignatureMetadata[];
   /** The value of the exported global `tracee_abi_version` (its initialiser), if it has one. */
   abiVersion: number | null;
   imports: Array<{ module: string; name: string; kind: string; allowed: boolean }>;
@@ -36,7 +38,7 @@ export interface BundleInspection {
 export async function inspectBundle(path: string, trustedKeys?: readonly TrustedKey[]): Promise<BundleInspection> {
   const bytes = new Uint8Array(await readFile(path));
   const result: BundleInspection = {
-    path, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), metadata: null, abiVersion: null,
+    path, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), metadata: null, members: [], abiVersion: null,
     imports: [], exports: [], customSections: [], signature: { state: 'unsigned' }, verified: trustedKeys !== undefined, problems: [],
   };
   let module: WebAssembly.Module;
@@ -51,14 +53,16 @@ export async function inspectBundle(path: string, trustedKeys?: readonly Trusted
   result.exports = WebAssembly.Module.exports(module).map((e) => ({ name: e.name, kind: e.kind }));
   for (const s of readSections(bytes)) if (s.id === 0) result.customSections.push({ name: s.name!, size: s.end - s.start });
   try {
-    result.metadata = readMetadata(module);
+    const signatures = readSignatures(module);
+    if (signatures[0].member === undefined) result.metadata = signatures[0].metadata;
+    else result.members = signatures.map((x) => x.metadata);
   } catch {
     // reported by the host's own validation below
   }
   // What the host says when it loads it (imports, exports, metadata, memory limit), without running it.
   const name = basename(path);
   try {
-    await Bundle.compile(name, bytes);
+    await Bundle.compileFile(name, bytes);
   } catch (err) {
     result.problems.push((err as Error).message.replace(`bundle ${name}: `, ''));
   }
@@ -92,6 +96,10 @@ export function formatInspection(r: BundleInspection): string {
       `  tags:           ${m.tags.join(', ') || '-'}`,
       `  properties:     ${Object.entries(m.properties).map(([k, v]) => `${k}=${v}`).join(', ') || '-'}`,
       `  selectedEvents: ${m.selectedEvents.map((s) => `${s.name} (origin ${s.origin})`).join(', ')}`);
+  }
+  if (r.members.length) {
+    lines.push(`signatures:  ${r.members.length} in one module (Rego all-in-one)`,
+      ...r.members.map((m, i) => `  ${i}: ${m.id} v${m.version} ${m.eventName}: ${m.selectedEvents.map((s) => s.name).join(', ')}`));
   }
   lines.push('imports:', ...(r.imports.length ? r.imports.map((i) => `  ${i.module}.${i.name} (${i.kind})${i.allowed ? '' : '  NOT ALLOWED'}`) : ['  -']));
   lines.push('exports:', ...(r.exports.length ? r.exports.map((e) => `  ${e.name} (${e.kind})`) : ['  -']));

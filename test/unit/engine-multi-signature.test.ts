@@ -21,6 +21,7 @@ import type { Finding } from '../../host/engine/finding.ts';
 import { replay } from '../../host/capture/replay.ts';
 import { ContainerTable } from '../../host/events/containers.ts';
 import { ROOT } from '../helpers/tracee-process.ts';
+import { formatInspection, inspectBundle } from '../../host/engine/inspect.ts';
 
 const FIXTURES = path.join(ROOT, 'test/fixtures/signatures');
 let dir: string;
@@ -75,6 +76,14 @@ test('the all-in-one module loads as one bundle per signature, sharing one insta
   assert.deepEqual(bundles.map((b) => b.metadata.id).sort(), signatureIds);
   assert.ok(bundles.every((b) => b.name === 'rego-signatures.wasm' && b.instanceKey === bundles[0].instanceKey));
   assert.deepEqual(bundles.map((b) => b.member), bundles.map((_, i) => i));
+});
+
+test('tracee-rules inspect describes the module: every signature, no problems', async () => {
+  const r = await inspectBundle(path.join(allInOneDir, 'rego-signatures.wasm'));
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.metadata, null);
+  assert.deepEqual(r.members.map((m) => m.id).sort(), signatureIds);
+  assert.match(formatInspection(r), new RegExp(`^signatures: {2}${signatureIds.length} in one module \\(Rego all-in-one\\)$`, 'm'));
 });
 
 test('in-thread and sandboxed: the all-in-one module gives exactly the per-signature bundles\' findings, each attributed to its signature', async () => {
