@@ -6,7 +6,8 @@
  */
 import { eventById, type ArgDef } from './catalogue.ts';
 import { renderNamedValue } from './arg-values.ts';
-import { ARG_ENTRY_SIZE, BATCH_HEADER, BATCH_HEADER_SIZE, BATCH_MAGIC, CONTEXT_SIZE, CTX, FLAG_CONTAINER_STARTED, FLAG_IS_COMPAT, FLAT_VERSION, MAX_PROCESS_NAME } from './layout.ts';
+import { BATCH_HEADER, BATCH_HEADER_SIZE, BATCH_MAGIC, CONTEXT_SIZE, CTX, FLAG_CONTAINER_STARTED, FLAG_IS_COMPAT, FLAT_VERSION } from './layout.ts';
+import { RecordReader } from './record-reader.ts';
 import { EventFormatError } from '../errors.ts';
 import { decodeSockAddr } from './sockaddr.ts';
 import type { ContainerTable } from './containers.ts';
@@ -84,11 +85,7 @@ export interface ProcessLookup {
   prevCommAt(hostPid: number, timeNs: bigint): string | undefined;
 }
 
-const utf8 = new TextDecoder('utf-8');
-
 // Context offsets as constants: these run for every record.
-const O_SIZE = CTX.size;
-const O_EVENT_ID = CTX.eventId;
 const O_TIMESTAMP = CTX.timestamp;
 const O_THREAD_START = CTX.threadStartTime;
 const O_CGROUP = CTX.cgroupId;
@@ -109,23 +106,30 @@ const O_CONTAINER = CTX.containerRef;
 const O_THREAD_ENTITY = CTX.threadEntityId;
 const O_PROCESS_ENTITY = CTX.processEntityId;
 const O_PARENT_ENTITY = CTX.parentEntityId;
-const O_COMM = CTX.processName;
-const O_HOST_NAME = CTX.hostName;
-const O_ARGS_NUM = CTX.argsNum;
+
+// The last batch's reader: decodeEvent is called record by record.
+let reader: RecordReader | undefined;
+
+function readerAt(batch: Uint8Array, offset: number): RecordReader {
+  if (reader === undefined || reader.batch !== batch) reader = new RecordReader(batch);
+  return reader.at(offset);
+}
 
 /**
  * Decodes a record to Tracee's JSON event shape (for printing; detection
- * reads records in place). No closures or per-argument views: esbuild's
+ * reads records in place). The wire format is read by RecordReader, the one
+ * reader of records; this only shapes values. No closures: esbuild's
  * keepNames (tsx) makes every closure created here a defineProperty call.
  */
 export function decodeEvent(batch: Uint8Array, offset: number, header: BatchHeader, options: DecodeOptions = {}): TraceeEvent {
-  const v = viewOf(batch);
-  const eventId = v.getUint32(offset + O_EVENT_ID, true);
-  const def = eventById(eventId);
+  const r = readerAt(batch, offset);
+  const v = r.view;
+  const eventId = r.eventId;
+  const def = r.def;
   const flags = v.getUint32(offset + O_FLAGS, true);
   const container = options.containers?.get(v.getUint32(offset + O_CONTAINER, true));
   const syscallId = v.getInt32(offset + O_SYSCALL, true);
-  const args = def ? decodeArgs(batch, v, offset, def.args, options) : [];
+  const args = def ? decodeArgs(r, def.args, options) : [];
   const returnValue = v.getBigInt64(offset + O_RETURN, true);
   const timestamp = v.getBigUint64(offset + O_TIMESTAMP, true);
   const threadStart = v.getBigUint64(offset + O_THREAD_START, true);
@@ -149,9 +153,9 @@ export function decodeEvent(batch: Uint8Array, offset: number, header: BatchHead
     userId: v.getUint32(offset + O_UID, true),
     mountNamespace: v.getUint32(offset + O_MNTNS, true),
     pidNamespace: v.getUint32(offset + O_PIDNS, true),
-    processName: cString(batch, offset + O_COMM, MAX_PROCESS_NAME),
+    processName: r.processName(),
     executable: { path: processes?.executableAt(hostPid, timestamp) ?? '' },
-    hostName: cString(batch, offset + O_HOST_NAME, MAX_PROCESS_NAME),
+    hostName: r.hostName(),
     containerId: container?.id ?? '',
     container: container ? { id: container.id, name: container.name, image: container.image, imageDigest: container.imageDigest } : {},
     kubernetes: container?.podName ? { podName: container.podName, podNamespace: container.podNamespace, podUID: container.podUID, podSandbox: container.podSandbox } : {},
@@ -177,85 +181,33 @@ function insertArg(args: EventArg[], defs: readonly ArgDef[], arg: EventArg): vo
   args.splice(at < 0 ? args.length : at, 0, arg);
 }
 
-/** A NUL-padded string field of at most `max` bytes. */
-function cString(batch: Uint8Array, at: number, max: number): string {
-  let end = at;
-  const limit = Math.min(at + max, batch.length);
-  while (end < limit && batch[end] !== 0) end++;
-  return text(batch, at, end);
-}
-
-// The last batch as a Buffer (no copy), for its native UTF-8 decoding:
-// cheaper than a TextDecoder call per string, same replacement of invalid
-// sequences (U+FFFD).
-let textBatch: Uint8Array | undefined;
-let textBuffer: Buffer | undefined;
-
-/** UTF-8 bytes [start, end) of a batch as a string. */
-function text(batch: Uint8Array, start: number, end: number): string {
-  if (batch !== textBatch || textBuffer === undefined) {
-    textBuffer = Buffer.isBuffer(batch) ? batch : Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
-    textBatch = batch;
-  }
-  return textBuffer.toString('utf8', start, end);
-}
-
-function decodeArgs(batch: Uint8Array, v: DataView, offset: number, defs: readonly ArgDef[], options: DecodeOptions): EventArg[] {
-  const size = v.getUint32(offset + O_SIZE, true);
-  const n = Math.min(v.getUint16(offset + O_ARGS_NUM, true), defs.length);
+function decodeArgs(r: RecordReader, defs: readonly ArgDef[], options: DecodeOptions): EventArg[] {
   const out: EventArg[] = [];
-  for (let i = 0; i < n; i++) {
-    const entry = offset + CONTEXT_SIZE + i * ARG_ENTRY_SIZE;
-    const at = v.getUint32(entry, true);
-    const len = v.getUint32(entry + 4, true);
-    const def = defs[i];
-    if (at === 0) continue;
-    if (at + len > size) throw new EventFormatError(`argument ${def.name}: ${len} bytes at ${at} run past the ${size}-byte record`);
-    out.push({ name: def.name, type: def.type, value: decodeValue(def, batch, v, offset + at, len, options) });
+  for (let i = 0; i < r.argCount; i++) {
+    const value = decodeValue(r, i, defs[i], options);
+    if (value !== undefined) out.push({ name: defs[i].name, type: defs[i].type, value });
   }
   return out;
 }
 
-function tooShort(def: ArgDef, len: number): EventFormatError {
-  return new EventFormatError(`argument ${def.name}: ${len} bytes for a ${def.type}`);
-}
-
-/** The argument of `len` bytes at batch offset `at`, by its catalogue type. */
-function decodeValue(def: ArgDef, batch: Uint8Array, v: DataView, at: number, len: number, options: DecodeOptions): unknown {
-  let n: number | bigint;
+/** Argument i as the JSON value of its catalogue type; undefined when the record lacks it. */
+function decodeValue(r: RecordReader, i: number, def: ArgDef, options: DecodeOptions): unknown {
+  let n: number | bigint | undefined;
   switch (def.type) {
-    case 'string': return text(batch, at, at + len);
-    case '[]byte': return Uint8Array.from(batch.subarray(at, at + len));
-    case 'SockAddr': return decodeSockAddr(batch.subarray(at, at + len));
-    case '[]trace.HookedSymbolData': return parseJsonArg(def, batch.subarray(at, at + len));
-    case '[]string': return decodeStrings(def, batch, v, at, len);
-    case 'bool': if (len < 1) throw tooShort(def, len); return batch[at] !== 0;
-    case 'uint16': if (len < 2) throw tooShort(def, len); n = v.getUint16(at, true); break;
-    case 'int32': if (len < 4) throw tooShort(def, len); n = v.getInt32(at, true); break;
-    case 'uint32': if (len < 4) throw tooShort(def, len); n = v.getUint32(at, true); break;
-    case 'int64': if (len < 8) throw tooShort(def, len); n = v.getBigInt64(at, true); break;
-    default: if (len < 8) throw tooShort(def, len); n = v.getBigUint64(at, true); break;
+    case 'string': return r.argString(i);
+    case '[]string': return r.argStrings(i);
+    case '[]byte': { const b = r.argBytes(i); return b && Uint8Array.from(b); }
+    case 'SockAddr': { const b = r.argBytes(i); return b && decodeSockAddr(b); }
+    case '[]trace.HookedSymbolData': { const b = r.argBytes(i); return b && parseJsonArg(def, b); }
+    case 'bool': n = r.argNumber(i); return Number.isNaN(n) ? undefined : n !== 0;
+    case 'uint16': case 'int32': case 'uint32': n = r.argNumber(i); if (Number.isNaN(n)) return undefined; break;
+    default: n = r.argBigInt(i); if (n === undefined) return undefined; break;
   }
   if (options.parseArguments && def.parser) return renderNamedValue(def.parser, Number(n));
   return typeof n === 'bigint' && Number.isSafeInteger(Number(n)) ? Number(n) : n;
 }
 
-/** A []string argument: u32 count, then count × {u32 length, bytes}. */
-function decodeStrings(def: ArgDef, batch: Uint8Array, v: DataView, start: number, len: number): string[] {
-  if (len < 4) return [];
-  const end = start + len;
-  const count = v.getUint32(start, true);
-  const out: string[] = [];
-  let at = start + 4;
-  for (let i = 0; i < count; i++) {
-    if (at + 4 > end) throw new EventFormatError(`argument ${def.name}: string ${i} of ${count} runs past the argument`);
-    const n = v.getUint32(at, true);
-    if (at + 4 + n > end) throw new EventFormatError(`argument ${def.name}: string ${i} of ${count} runs past the argument`);
-    out.push(text(batch, at + 4, at + 4 + n));
-    at += 4 + n;
-  }
-  return out;
-}
+const utf8 = new TextDecoder('utf-8');
 
 function parseJsonArg(def: ArgDef, bytes: Uint8Array): unknown {
   try {

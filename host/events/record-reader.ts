@@ -16,7 +16,6 @@
 import { eventById, type ArgType, type EventDef } from './catalogue.ts';
 import { ARG_ENTRY_SIZE, CONTEXT_SIZE, CTX, MAX_PROCESS_NAME } from './layout.ts';
 import { EventFormatError } from '../errors.ts';
-import { viewOf } from './batch-reader.ts';
 
 /** Argument kinds: the catalogue types as small integers, for a switch on the hot path. */
 export const ARG_KIND = {
@@ -83,7 +82,7 @@ export class RecordReader {
 
   constructor(batch: Uint8Array) {
     this.batch = batch;
-    this.view = viewOf(batch);
+    this.view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
     // A Buffer over the same bytes for its native UTF-8 decoding (cheaper
     // than a TextDecoder call per string; same U+FFFD replacement).
     this.#text = Buffer.isBuffer(batch) ? batch : Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
