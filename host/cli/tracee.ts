@@ -144,7 +144,7 @@ async function run(opts: TraceeOptions): Promise<number> {
   });
   processes.scan();
   const engine = await startEngine(live.detection.bundles, (m) => console.error(`tracee: ${m}`),
-    { ...engineConfig, containers, eventHost: { processes, policyNames: live.detection.plan.names, containerDirectory: enricher } });
+    { ...engineConfig, containers, eventHost: { processes, policyNames: plan.names, containerDirectory: enricher } });
   for (const err of engine.loadErrors) console.error(`tracee: ${err.message}`);
   const printer = createEventPrinter(output.format, (t) => process.stdout.write(t),
     { containers, processes, parseArguments: output.parseArguments },
@@ -177,17 +177,16 @@ async function run(opts: TraceeOptions): Promise<number> {
     enrichmentErrors: () => enricher.stats.errors,
   }, () => running);
   const report = (filter: PolicyFilter, findings: Finding[]) => {
-    const kept: Finding[] = [];
     const items: Array<readonly [Finding, string[]]> = [];
     for (const f of findings) {
       const policyNames = filter.findingPolicies(f);
-      if (policyNames.length) { items.push([f, policyNames]); kept.push(f); }
+      if (policyNames.length) items.push([f, policyNames]);
     }
     if (items.length === 0) return;
     reported += items.length;
-    if (printTemplate) printTemplate(kept);
+    if (printTemplate) printTemplate(items.map(([f]) => f));
     else printer.printFindings(items);
-    for (const f of kept) webhook?.enqueue(f);
+    for (const [f] of items) webhook?.enqueue(f);
   };
   const onBatch = (batch: Uint8Array) => {
     const filter = live.filter;
