@@ -287,9 +287,13 @@ export class Engine {
     slot.disabled = err.message;
     this.stats.bundleErrors++;
     if (err instanceof BundleLimitError) this.stats.limitsExceeded++;
-    const ids = slot.members.map((b) => b.metadata.id);
-    this.onError(`engine: ${ids.length > 1 ? 'signatures' : 'signature'} ${ids.join(', ')} (${slot.bundle.name}) disabled: ${err.message}`, { bundles: slot.members, error: err });
+    this.onError(disabledMessage(slot.members.map((b) => b.metadata.id), slot.bundle.name, err.message), { bundles: slot.members, error: err });
   }
+}
+
+/** What the engines say when they disable a bundle: every signature of its instance, its file, and why. */
+export function disabledMessage(ids: readonly string[], file: string, reason: string): string {
+  return `engine: ${ids.length > 1 ? 'signatures' : 'signature'} ${ids.join(', ')} (${file}) disabled: ${reason}`;
 }
 
 /**

@@ -28,7 +28,7 @@ import { eventByName } from '../../events/catalogue.ts';
 import { EventFormatError, BundleLoadError } from '../../errors.ts';
 import type { ContainerTable } from '../../events/containers.ts';
 import type { CompiledBundle, LogSink } from '../bundle.ts';
-import type { BundleStatus, EngineErrorSink, EngineStats } from '../engine.ts';
+import { disabledMessage, type BundleStatus, type EngineErrorSink, type EngineStats } from '../engine.ts';
 import type { Finding } from '../finding.ts';
 import { decodeFindingData, type FindingData } from '../finding-data.ts';
 import { DEFAULT_BATCH_BUDGET_MS, resolveLimits, type BundleLimits } from '../limits.ts';
@@ -652,8 +652,7 @@ export class SandboxEngine {
     for (const g of group) g.disabled = reason;
     this.stats.bundleErrors++;
     if (limit) this.stats.limitsExceeded++;
-    const ids = group.map((g) => g.compiled.metadata.id);
-    this.onError(`engine: ${ids.length > 1 ? 'signatures' : 'signature'} ${ids.join(', ')} (${e.compiled.name}) disabled: ${reason}`);
+    this.onError(disabledMessage(group.map((g) => g.compiled.metadata.id), e.compiled.name, reason));
   }
 
   /** The entries of the signatures of `compiled`'s module. */

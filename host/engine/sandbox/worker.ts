@@ -112,8 +112,8 @@ function activate(req: ActivateRequest): void {
       ids.delete(bundle);
     }
   }
-  const live = new Set(instances.values());
-  for (const [group, bundle] of groups) if (!live.has(bundle) && ![...live].some((b) => b.instanceKey === bundle.instanceKey)) groups.delete(group);
+  const live = new Set([...instances.values()].map((b) => b.instanceKey));
+  for (const [group, bundle] of groups) if (!live.has(bundle.instanceKey)) groups.delete(group);
   engine.setBundles(running);
 }
 
