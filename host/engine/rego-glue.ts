@@ -75,6 +75,10 @@ export const SIGNATURE_BUILTINS: Readonly<Record<string, number>> = { [REGO_CONT
 
 type HostBuiltin = (...args: unknown[]) => unknown;
 
+// Builtin calls and JSON dumps run per event when a signature reads host fields: one coder each.
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
 /**
  * The host builtins a Rego bundle may declare, answered from `host()` (read at
  * each call, so the host's tables can be set after loading). Also usable as
@@ -179,7 +183,7 @@ export class RegoBundleGlue {
     }
     const result = fn(...args.map((a) => JSON.parse(this.cstring(this.call("opa_json_dump", a)))));
     if (result === undefined) return 0;
-    const bytes = new TextEncoder().encode(JSON.stringify(result));
+    const bytes = utf8Encoder.encode(JSON.stringify(result));
     const p = this.call("opa_malloc", bytes.length);
     new Uint8Array(this.memory.buffer).set(bytes, p);
     return this.call("opa_json_parse", p, bytes.length);
@@ -189,7 +193,7 @@ export class RegoBundleGlue {
     const b = new Uint8Array(this.memory.buffer);
     let e = addr;
     while (e < b.length && b[e]) e++;
-    return new TextDecoder().decode(b.subarray(addr, e));
+    return utf8Decoder.decode(b.subarray(addr, e));
   }
 
   /** Reads the `count` findings of the last tracee_on_batch call. */

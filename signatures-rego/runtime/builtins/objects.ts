@@ -161,14 +161,19 @@ function treeGet(tree: usize, key: usize): usize {
 
 @inline function isLeaf(t: usize): bool { return load<u8>(t) != 6; }
 
-function filterRec(v: usize, tree: usize): usize {
+/**
+ * json.filter (keep = true) and json.remove (keep = false) over a path tree:
+ * a child the tree does not name is dropped by filter and kept by remove; a
+ * child at a path's end is kept by filter and dropped by remove; one inside
+ * a path is walked on.
+ */
+function prune(v: usize, tree: usize, keep: bool): usize {
   if (isObj(v)) {
     let r = objNew();
     let n = objLen(v);
     for (let i: usize = 0; i < n; i++) {
-      let t = treeGet(tree, objKey(v, i));
-      if (!t) continue;
-      objInsert(r, objKey(v, i), isLeaf(t) ? objVal(v, i) : filterRec(objVal(v, i), t));
+      let c = pruneChild(objVal(v, i), treeGet(tree, objKey(v, i)), keep);
+      if (c) objInsert(r, objKey(v, i), c);
     }
     return r;
   }
@@ -176,9 +181,8 @@ function filterRec(v: usize, tree: usize): usize {
     let r = arrNew(0);
     let n = arrLen(v);
     for (let i: usize = 0; i < n; i++) {
-      let t = treeGet(tree, numInt(<i64>i));
-      if (!t) continue;
-      arrAppend(r, isLeaf(t) ? arrGet(v, i) : filterRec(arrGet(v, i), t));
+      let c = pruneChild(arrGet(v, i), treeGet(tree, numInt(<i64>i)), keep);
+      if (c) arrAppend(r, c);
     }
     return r;
   }
@@ -186,62 +190,31 @@ function filterRec(v: usize, tree: usize): usize {
     let r = setNew();
     let n = setLen(v);
     for (let i: usize = 0; i < n; i++) {
-      let t = treeGet(tree, setGet(v, i));
-      if (!t) continue;
-      setAdd(r, isLeaf(t) ? setGet(v, i) : filterRec(setGet(v, i), t));
+      let c = pruneChild(setGet(v, i), treeGet(tree, setGet(v, i)), keep);
+      if (c) setAdd(r, c);
     }
     return r;
   }
   return v;
 }
 
-function removeRec(v: usize, tree: usize): usize {
-  if (isObj(v)) {
-    let r = objNew();
-    let n = objLen(v);
-    for (let i: usize = 0; i < n; i++) {
-      let t = treeGet(tree, objKey(v, i));
-      if (!t) { objInsert(r, objKey(v, i), objVal(v, i)); continue; }
-      if (isLeaf(t)) continue;
-      objInsert(r, objKey(v, i), removeRec(objVal(v, i), t));
-    }
-    return r;
-  }
-  if (isArr(v)) {
-    let r = arrNew(0);
-    let n = arrLen(v);
-    for (let i: usize = 0; i < n; i++) {
-      let t = treeGet(tree, numInt(<i64>i));
-      if (!t) { arrAppend(r, arrGet(v, i)); continue; }
-      if (isLeaf(t)) continue;
-      arrAppend(r, removeRec(arrGet(v, i), t));
-    }
-    return r;
-  }
-  if (isSet(v)) {
-    let r = setNew();
-    let n = setLen(v);
-    for (let i: usize = 0; i < n; i++) {
-      let t = treeGet(tree, setGet(v, i));
-      if (!t) { setAdd(r, setGet(v, i)); continue; }
-      if (isLeaf(t)) continue;
-      setAdd(r, removeRec(setGet(v, i), t));
-    }
-    return r;
-  }
-  return v;
+/** A child under path tree node `t` (0: not in the tree), or 0 when pruned. */
+function pruneChild(c: usize, t: usize, keep: bool): usize {
+  if (!t) return keep ? 0 : c;
+  if (isLeaf(t)) return keep ? c : 0;
+  return prune(c, t, keep);
 }
 
 export function b_json__filter(o: usize, paths: usize): usize {
   if (!isObj(o)) return 0;
   let t = pathTree(paths);
-  return t ? filterRec(o, t) : 0;
+  return t ? prune(o, t, true) : 0;
 }
 
 export function b_json__remove(o: usize, paths: usize): usize {
   if (!isObj(o)) return 0;
   let t = pathTree(paths);
-  return t ? removeRec(o, t) : 0;
+  return t ? prune(o, t, false) : 0;
 }
 
 // ---- walk ----

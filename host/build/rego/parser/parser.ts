@@ -492,63 +492,47 @@ export class Parser {
   // ---- terms ----
 
   parseTermIn(): Term {
-    let lhs = this.parseTermRel();
-    while (this.isKw("in") && !this.tok.nl) {
-      const t = this.next();
-      const rhs = this.parseTermRel();
-      lhs = { type: "call", op: opRef("internal.member_2", this.loc(t)), args: [lhs, rhs], loc: lhs.loc };
-    }
-    return lhs;
+    return this.binaryLevel(() => this.parseTermRel(), () => (this.isKw("in") ? "internal.member_2" : undefined));
   }
 
   private parseTermRel(): Term {
-    let lhs = this.parseTermOr();
-    while (this.tok.kind === "punct" && REL_OPS[this.tok.text] && !this.tok.nl) {
-      const t = this.next();
-      const rhs = this.parseTermOr();
-      lhs = { type: "call", op: opRef(REL_OPS[t.text], this.loc(t)), args: [lhs, rhs], loc: lhs.loc };
-    }
-    return lhs;
+    return this.binaryLevel(() => this.parseTermOr(), () => this.punctOp(REL_OPS));
   }
 
   private parseTermOr(): Term {
-    let lhs = this.parseTermAnd();
-    while (this.is("|") && !this.noOr && !this.tok.nl) {
-      const t = this.next();
-      const rhs = this.parseTermAnd();
-      lhs = { type: "call", op: opRef("or", this.loc(t)), args: [lhs, rhs], loc: lhs.loc };
-    }
-    return lhs;
+    return this.binaryLevel(() => this.parseTermAnd(), () => (this.is("|") && !this.noOr ? "or" : undefined));
   }
 
   private parseTermAnd(): Term {
-    let lhs = this.parseTermArith();
-    while (this.is("&") && !this.tok.nl) {
-      const t = this.next();
-      const rhs = this.parseTermArith();
-      lhs = { type: "call", op: opRef("and", this.loc(t)), args: [lhs, rhs], loc: lhs.loc };
-    }
-    return lhs;
+    return this.binaryLevel(() => this.parseTermArith(), () => (this.is("&") ? "and" : undefined));
   }
 
   private parseTermArith(): Term {
-    let lhs = this.parseTermFactor();
-    while (this.tok.kind === "punct" && ARITH_OPS[this.tok.text] && !this.tok.nl) {
+    return this.binaryLevel(() => this.parseTermFactor(), () => this.punctOp(ARITH_OPS));
+  }
+
+  private parseTermFactor(): Term {
+    return this.binaryLevel(() => this.parseTermUnary(), () => this.punctOp(FACTOR_OPS));
+  }
+
+  /**
+   * One left-associative precedence level: operands from `operand`, joined by
+   * the operator `operator()` names at the current token (undefined: none);
+   * an operator on a new line ends the expression.
+   */
+  private binaryLevel(operand: () => Term, operator: () => string | undefined): Term {
+    let lhs = operand();
+    for (let op = operator(); op !== undefined && !this.tok.nl; op = operator()) {
       const t = this.next();
-      const rhs = this.parseTermFactor();
-      lhs = { type: "call", op: opRef(ARITH_OPS[t.text], this.loc(t)), args: [lhs, rhs], loc: lhs.loc };
+      const rhs = operand();
+      lhs = { type: "call", op: opRef(op, this.loc(t)), args: [lhs, rhs], loc: lhs.loc };
     }
     return lhs;
   }
 
-  private parseTermFactor(): Term {
-    let lhs = this.parseTermUnary();
-    while (this.tok.kind === "punct" && FACTOR_OPS[this.tok.text] && !this.tok.nl) {
-      const t = this.next();
-      const rhs = this.parseTermUnary();
-      lhs = { type: "call", op: opRef(FACTOR_OPS[t.text], this.loc(t)), args: [lhs, rhs], loc: lhs.loc };
-    }
-    return lhs;
+  /** The builtin of the punctuation operator at the current token, if `ops` has it. */
+  private punctOp(ops: Record<string, string>): string | undefined {
+    return this.tok.kind === "punct" ? ops[this.tok.text] : undefined;
   }
 
   private parseTermUnary(): Term {

@@ -774,6 +774,15 @@ export class Planner {
     this.unify(pairs[i][0], pairs[i][1], () => this.unifyPairs(pairs, i + 1, iter));
   }
 
+  /** Checks that local `l` is an array or object (`typeStmt`) of `length` items. */
+  private emitShapeCheck(typeStmt: "IsArrayStmt" | "IsObjectStmt", l: number, length: number): void {
+    this.emit(typeStmt, { source: this.lop(l) });
+    const n = this.local(), c = this.local();
+    this.emit("LenStmt", { source: this.lop(l), target: n });
+    this.emit("MakeNumberIntStmt", { value: length, target: c });
+    this.emit("EqualStmt", { a: this.lop(n), b: this.lop(c) });
+  }
+
   /** Unifies a pattern term with the value in a local. */
   private unifyLocal(pat: Term, l: number, iter: Iter): void {
     switch (pat.type) {
@@ -786,11 +795,7 @@ export class Planner {
         break;
       case "array":
         if (!this.known(pat)) {
-          this.emit("IsArrayStmt", { source: this.lop(l) });
-          const n = this.local(), c = this.local();
-          this.emit("LenStmt", { source: this.lop(l), target: n });
-          this.emit("MakeNumberIntStmt", { value: pat.items.length, target: c });
-          this.emit("EqualStmt", { a: this.lop(n), b: this.lop(c) });
+          this.emitShapeCheck("IsArrayStmt", l, pat.items.length);
           const step = (i: number): void => {
             if (i === pat.items.length) { iter(); return; }
             const idx = this.local(), el = this.local();
@@ -804,11 +809,7 @@ export class Planner {
         break;
       case "object":
         if (!this.known(pat)) {
-          this.emit("IsObjectStmt", { source: this.lop(l) });
-          const n = this.local(), c = this.local();
-          this.emit("LenStmt", { source: this.lop(l), target: n });
-          this.emit("MakeNumberIntStmt", { value: pat.items.length, target: c });
-          this.emit("EqualStmt", { a: this.lop(n), b: this.lop(c) });
+          this.emitShapeCheck("IsObjectStmt", l, pat.items.length);
           const step = (i: number): void => {
             if (i === pat.items.length) { iter(); return; }
             const [k, v] = pat.items[i];
