@@ -79,7 +79,10 @@ export class LiveDetection {
       return;
     }
     const missing = trimToOpened(next, this.opened);
-    if (missing.length) this.report(`rules: not captured until tracee restarts (it started without them): ${missing.join(', ')}`);
+    if (missing.length) {
+      const needing = next.bundles.filter((b) => b.metadata.selectedEvents.some((e) => missing.includes(e.name))).map((b) => b.metadata.id);
+      this.report(`rules: not captured until tracee restarts (it started without them): ${missing.join(', ')}; ${needing.join(', ') || 'the new signatures'} will not see them until then`);
+    }
     this.capture?.applyScope(compileKernelScope(next.split.policies, next.split.eventsByPolicy));
     this.detection = next;
     this.filter = this.newFilter(next);
