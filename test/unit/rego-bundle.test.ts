@@ -12,14 +12,16 @@ import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { buildRuntime } from '../../host/build/rego/build-runtime.ts';
 import { compileRego } from '../../host/build/rego/compile-rego.ts';
 import { compilePlan } from '../../host/build/rego/codegen.ts';
-import { appendCustomSection, bundleConfig, AIO_SECTION, inputFieldMask, referencedArgNames, INPUT_FIELDS } from '../../host/build/rego/bundle-abi.ts';
+import { bundleConfig, inputFieldMask, referencedArgNames, INPUT_FIELDS } from '../../host/build/rego/bundle-abi.ts';
 import type { Policy } from '../../host/build/rego/plan.ts';
-import { INPUT_BUILTINS, RegoAllInOne, isRegoBundle } from '../../host/engine/rego-glue.ts';
+import { INPUT_BUILTINS, isRegoBundle } from '../../host/engine/rego-glue.ts';
+import { Bundle } from '../../host/engine/bundle.ts';
+import { Engine } from '../../host/engine/engine.ts';
 import { BatchWriter } from '../../host/events/batch-writer.ts';
 import { decodeEvent, forEachRecord, readBatchHeader } from '../../host/events/batch-reader.ts';
 import { stringifyJson } from '../../host/events/event-json.ts';
 import { CONTEXT_SIZE, CTX } from '../../host/events/layout.ts';
-import { regoBundle, runRegoBundle } from './rego-helpers.ts';
+import { asAllInOne, regoBundle, runRegoBundle, type Selected } from './rego-helpers.ts';
 import { traceeEvent } from '../helpers/events.ts';
 import { ROOT } from '../helpers/tracee-process.ts';
 
@@ -155,19 +157,31 @@ tracee_match := {"path": p, "n": 1, "ok": true, "list": [1]} if {
     assert.throws(() => runRegoBundle(wasm, sampleBatch()), /host builtin sprintf is not available to Rego bundles \(they have the native builtins and tracee\.event_container, .*tracee\.containers\)/);
   });
 
-  it('runs the all-in-one module over whole batches', async () => {
+  it('runs the all-in-one module in the engine: one call per batch, each finding attributed to its record and signature', async () => {
     const modules = rego.map((text, i) => ({ file: `m${i}.rego`, text }));
     const r = compileRego(modules, ['s0/tracee_match', 's1/tracee_match'], { regoVersion: 'v1' });
-    const cfg = bundleConfig([
-      { entry: 0, selected: [{ source: 'tracee', name: 'ptrace', origin: '*' }] },
-      { entry: 1, selected: [{ source: 'tracee', name: 'security_file_open', origin: '*' }] },
-    ]);
+    const selected: Selected[][] = [[{ source: 'tracee', name: 'ptrace', origin: '*' }], [{ source: 'tracee', name: 'security_file_open', origin: '*' }]];
+    const cfg = bundleConfig(selected.map((s, entry) => ({ entry, selected: s })));
     let wasm = compilePlan((r as { plan: import('../../host/build/rego/plan.ts').Policy }).plan, { bundle: { config: cfg } });
-    wasm = appendCustomSection(wasm, AIO_SECTION, new TextEncoder().encode(JSON.stringify([{ id: 'A' }, { id: 'B' }])));
-    const aio = await RegoAllInOne.load<{ id: string }>(wasm);
-    const found = aio.run(sampleBatch());
-    assert.deepEqual(found.map((f) => [f.index, f.signature.id, f.data?.path]), [[0, 'A', undefined], [7, 'B', '/etc/passwd']]);
+    wasm = asAllInOne(wasm, ['A', 'B'], selected);
+    const bundles = await Bundle.loadFile('aio.wasm', wasm, () => {});
+    assert.deepEqual(bundles.map((b) => [b.metadata.id, b.member]), [['A', 0], ['B', 1]]);
+    assert.equal(bundles[0].instanceKey, bundles[1].instanceKey);
+    let calls = 0;
+    const run = bundles[0].run.bind(bundles[0]);
+    bundles[0].run = (len) => { calls++; return run(len); };
+    const engine = new Engine(bundles, (m) => { throw new Error(m); });
+    const batch = sampleBatch();
+    const offsets: number[] = [];
+    forEachRecord(batch, readBatchHeader(batch), (o) => offsets.push(o));
+    const found = () => {
+      const out: unknown[] = [];
+      engine.collect(batch, (b, at, data) => out.push([offsets.indexOf(at), b.metadata.id, data.path]));
+      return out;
+    };
+    assert.deepEqual(found(), [[0, 'A', undefined], [7, 'B', '/etc/passwd']]);
     // again: buffers are reused and the heap is reset per batch
-    assert.deepEqual(aio.run(sampleBatch()).length, 2);
+    assert.deepEqual(found(), [[0, 'A', undefined], [7, 'B', '/etc/passwd']]);
+    assert.equal(calls, 2);
   });
 });

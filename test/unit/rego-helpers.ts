@@ -8,7 +8,7 @@ import { buildRuntime } from "../../host/build/rego/build-runtime.ts";
 import { RUNTIME_WASM } from "../../host/build/rego/runtime-path.ts";
 import { compileRego } from "../../host/build/rego/compile-rego.ts";
 import { compilePlan } from "../../host/build/rego/codegen.ts";
-import { bundleMode } from "../../host/build/rego/bundle-abi.ts";
+import { AIO_SECTION, appendCustomSection, bundleMode } from "../../host/build/rego/bundle-abi.ts";
 import { RegoBundleGlue, SIGNATURE_BUILTINS, type RegoEventHost, type RegoFinding } from "../../host/engine/rego-glue.ts";
 
 export interface RuntimeHarness {
@@ -121,6 +121,12 @@ export function regoBundleRunner(wasm: Uint8Array, host?: RegoEventHost): (batch
     assert.ok(n >= 0, `tracee_on_batch returned ${n}`);
     return glue.findings(n);
   };
+}
+
+/** Makes `wasm` an all-in-one module: signature i is `ids[i]`, selecting `selected[i]`, with the metadata the engine requires. */
+export function asAllInOne(wasm: Uint8Array, ids: string[], selected: Selected[][]): Uint8Array {
+  const metas = ids.map((id, i) => ({ abi: 1, id, version: "1", name: id, eventName: id, description: "", tags: [], properties: {}, selectedEvents: selected[i] }));
+  return appendCustomSection(wasm, AIO_SECTION, new TextEncoder().encode(JSON.stringify(metas)));
 }
 
 export function runRegoBundle(wasm: Uint8Array, batch: Uint8Array, host?: RegoEventHost): RegoFinding[] {

@@ -15,15 +15,16 @@ import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { buildRuntime } from '../../host/build/rego/build-runtime.ts';
 import { INPUT_FIELDS, inputFieldMask } from '../../host/build/rego/bundle-abi.ts';
 import { compileRego } from '../../host/build/rego/compile-rego.ts';
-import { INPUT_BUILTINS, RegoAllInOne, RegoBundleGlue, regoHostBuiltins, type RegoEventHost } from '../../host/engine/rego-glue.ts';
-import { appendCustomSection, AIO_SECTION } from '../../host/build/rego/bundle-abi.ts';
+import { INPUT_BUILTINS, RegoBundleGlue, regoHostBuiltins, type RegoEventHost } from '../../host/engine/rego-glue.ts';
+import { Bundle } from '../../host/engine/bundle.ts';
+import { Engine } from '../../host/engine/engine.ts';
 import { decodeEvent, forEachRecord, readBatchHeader, type ProcessLookup } from '../../host/events/batch-reader.ts';
 import { parseJson, stringifyJson } from '../../host/events/event-json.ts';
 import { ContainerTable } from '../../host/events/containers.ts';
 import { CTX } from '../../host/events/layout.ts';
 import { replay } from '../../host/capture/replay.ts';
 import { ROOT } from '../helpers/tracee-process.ts';
-import { regoBundle, regoBundleRunner } from './rego-helpers.ts';
+import { asAllInOne, regoBundle, regoBundleRunner } from './rego-helpers.ts';
 
 const ALL = [{ source: 'tracee' as const, name: '*', origin: '*' as const }];
 const POLICIES = ['default', 'second'];
@@ -173,10 +174,14 @@ describe('rego bundles: the input value', () => {
     assert.deepEqual(policy.evaluate({ container: { name: 'web' } }, 's0/tracee_match'), [{ result: true }]);
   });
 
-  it('runs in the all-in-one module with the host given to RegoAllInOne.load', async () => {
-    const wasm = appendCustomSection(regoBundle('package s0\ntracee_match := {"c": input.container, "p": input.matchedPolicies}\n', [ALL]), AIO_SECTION, new TextEncoder().encode('[{"id":"A"}]'));
-    const aio = await RegoAllInOne.load(wasm, rec.host);
-    const got = rec.batches.flatMap((b) => aio.run(b).map((f) => f.data));
+  it('runs in the all-in-one module in the engine, with the host given to Bundle.loadFile', async () => {
+    const wasm = asAllInOne(regoBundle('package s0\ntracee_match := {"c": input.container, "p": input.matchedPolicies}\n', [ALL]), ['A'], [ALL]);
+    const { containers, ...eventHost } = rec.host;
+    const bundles = await Bundle.loadFile('aio.wasm', wasm, () => {}, { containers, eventHost });
+    assert.deepEqual(bundles.map((b) => [b.metadata.id, b.member]), [['A', 0]]);
+    const engine = new Engine(bundles, (m) => { throw new Error(m); });
+    // the engine reports object and array values as JSON text (regoFindingData)
+    const got = rec.batches.flatMap((b) => engine.process(b).map((f) => ({ c: JSON.parse(f.data.c as string), p: JSON.parse(f.data.p as string) })));
     assert.deepEqual(got, want.map((e) => ({ c: e.container, p: e.matchedPolicies })));
   });
 });

@@ -524,5 +524,5 @@ export function buildAllInOne(sources: RegoSource[], sigs: RegoSignature[], meta
 
 // ------------------------------------------------------------------ run side
 
-export { isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData, RegoAllInOne, AIO_SECTION } from "../../engine/rego-glue.ts";
+export { isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData, AIO_SECTION } from "../../engine/rego-glue.ts";
 export type { RegoFinding } from "../../engine/rego-glue.ts";

@@ -11,5 +11,5 @@ export { RegoError, RegoErrors } from "./parser/errors.ts";
 export { runRegoTests } from "./rego-tests.ts";
 export type { RegoTestReport, RegoTestResult } from "./rego-tests.ts";
 export { buildRegoBundles, buildAllInOne, bundleConfig, inputFieldMask, referencedArgNames } from "./bundle-abi.ts";
-export { RegoAllInOne, RegoBundleGlue, isRegoBundle } from "../../engine/rego-glue.ts";
+export { RegoBundleGlue, isRegoBundle } from "../../engine/rego-glue.ts";
 export { printPolicy } from "./planner/print.ts";
