@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Global (non-inlined) functions shared by the programs: path resolution
- * (common/path.h) and the scope match (common/scope.h). The verifier checks
+ * (common/path.h), the record stage's flush (common/stage.h) and the scope
+ * match (common/scope.h). The verifier checks
  * each of them once, with unknown arguments, instead of at every call site:
  * the loops here would otherwise multiply the work of verifying callers. */
 #include "common/path.h"
@@ -87,9 +88,8 @@ __noinline long tr_path_resolve(__u64 path_ptr)
 
 __noinline long tr_path_copy(__u32 idx, __u32 at, long start)
 {
-	__u32 zero = 0;
 	struct tr_path_buf *pb = tr_path_buf();
-	__u8 *buf = bpf_map_lookup_elem(&tr_rec_scratch, &zero);
+	__u8 *buf = tr_rec_buf();
 	if (!pb || !buf || start < 0 || start >= TR_PATH_HALF)
 		return at;
 	if (at >= TR_DATA_LIMIT) {
@@ -124,8 +124,7 @@ __noinline __u64 tr_path_hash(long start)
 
 __noinline long tr_put_at_path(__u32 idx, __u32 at, long dirfd, __u64 upath)
 {
-	__u32 zero = 0;
-	__u8 *buf = bpf_map_lookup_elem(&tr_rec_scratch, &zero);
+	__u8 *buf = tr_rec_buf();
 	char first = 0;
 	if (!buf || !upath)
 		return at;
@@ -173,6 +172,61 @@ __noinline long tr_put_at_path(__u32 idx, __u32 at, long dirfd, __u64 upath)
 	e[idx].offset = start;
 	e[idx].length = at - start;
 	return at;
+}
+
+/* ---- stage ---- */
+
+#define TR_STAGE_MAX_RECORDS (TR_STAGE_DATA / TR_CONTEXT_SIZE + 1)
+
+/* The staged records could not be output: each counts as lost for its event. */
+static __always_inline void tr_stage_lost(struct tr_stage *st, __u64 len)
+{
+	__u64 at = 0;
+	for (int i = 0; i < TR_STAGE_MAX_RECORDS && at < len; i++) {
+		asm volatile("" : "+r"(at)); /* the bound below must be tested on this register */
+		if (at > TR_STAGE_DATA - TR_CONTEXT_SIZE)
+			break;
+		struct tr_context *c = (struct tr_context *)(st->data + at);
+		__u32 id = c->event_id;
+		__u64 *lost = bpf_map_lookup_elem(&tr_lost, &id);
+		if (lost)
+			__sync_fetch_and_add(lost, 1); /* a timer flush may interrupt another */
+		if (c->size < TR_CONTEXT_SIZE)
+			break;
+		at += c->size;
+	}
+}
+
+/* The reader is woken once per wakeup_bytes (a power of two) produced: by
+ * the output whose end crosses a multiple of it in the producer position;
+ * otherwise it finds the records on its next timed read. Not "whenever
+ * wakeup_bytes wait": that wakes on every output until the reader has run,
+ * and each wakeup is an irq_work self-IPI, a VM exit on a virtual machine.
+ * Producers on other CPUs can race the position read, so a crossing may
+ * rarely be missed or doubled: the timed read covers a missed one. */
+__noinline long tr_stage_flush(void)
+{
+	struct tr_stage *st = tr_stage_cur();
+	if (!st)
+		return 0;
+	__u64 len = st->len;
+	if (len > TR_STAGE_DATA)
+		len = 0; /* unreachable: records end below TR_STAGE_DATA */
+	/* hidden from clang, which would fold both tests into one on len - 1
+	 * that the verifier cannot carry over to len */
+	asm volatile("" : "+r"(len));
+	if (len && len <= TR_STAGE_DATA) {
+		__u64 flags = 0;
+		if (tr_cfg.wakeup_bytes) {
+			__u64 prod = bpf_ringbuf_query(&tr_events, BPF_RB_PROD_POS);
+			__u64 end = prod + len + 8; /* + BPF_RINGBUF_HDR_SZ */
+			flags = (prod ^ end) >= tr_cfg.wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		}
+		if (bpf_ringbuf_output(&tr_events, st->data, len, flags))
+			tr_stage_lost(st, len);
+	}
+	st->len = 0;
+	return 0;
 }
 
 /* ---- scope ---- */

@@ -78,9 +78,8 @@ static __always_inline void tr_put_user_sockaddr(struct tr_rec *r, __u32 idx, __
  * returns the new data end. */
 __noinline long tr_sc_put_arg(__u32 idx, __u32 type, __u64 val, __u64 len, __u32 at)
 {
-	__u32 zero = 0;
 	struct tr_rec r = { .off = at, .nargs = 0 };
-	r.buf = bpf_map_lookup_elem(&tr_rec_scratch, &zero);
+	r.buf = tr_rec_buf();
 	if (!r.buf)
 		return at;
 	switch (type) {
@@ -161,7 +160,7 @@ static __always_inline long tr_emit_syscall(__u32 id, long ret, __u64 policies)
 		}
 		r.off = tr_sc_put_arg(i, rc->type[i], t->args[i], len, r.off);
 	}
-	tr_rec_submit(&r);
+	tr_rec_stage(&r);
 	return 0;
 }
 
@@ -192,7 +191,7 @@ __noinline long tr_emit_file_open(__u32 id, long fd, __u64 policies)
 			     TR_ARG_SECURITY_FILE_OPEN_INODE, TR_ARG_SECURITY_FILE_OPEN_CTIME);
 	__u64 upath = (id == TR_NR_OPEN || id == TR_NR_CREAT) ? t->args[0] : t->args[1];
 	tr_put_user_str(&r, TR_ARG_SECURITY_FILE_OPEN_SYSCALL_PATHNAME, upath);
-	tr_rec_submit(&r);
+	tr_rec_stage(&r);
 	return 0;
 }
 
@@ -211,7 +210,7 @@ __noinline long tr_emit_rename(__u32 id, __u64 policies)
 		tr_put_user_path_at(&r, TR_ARG_SECURITY_INODE_RENAME_OLD_PATH, t->args[0], t->args[1]);
 		tr_put_user_path_at(&r, TR_ARG_SECURITY_INODE_RENAME_NEW_PATH, t->args[2], t->args[3]);
 	}
-	tr_rec_submit(&r);
+	tr_rec_stage(&r);
 	return 0;
 }
 
@@ -233,7 +232,7 @@ __noinline long tr_emit_unlink(__u32 id, __u64 policies)
 		tr_put_u32(&r, TR_ARG_SECURITY_INODE_UNLINK_DEV, t->aux[1]);
 		tr_put_u64(&r, TR_ARG_SECURITY_INODE_UNLINK_CTIME, t->aux[2]);
 	}
-	tr_rec_submit(&r);
+	tr_rec_stage(&r);
 	return 0;
 }
 
@@ -275,7 +274,7 @@ __noinline long tr_emit_magic_write(__u32 id, long ret, __u64 policies)
 	tr_put_path(&r, TR_ARG_MAGIC_WRITE_PATHNAME, __builtin_preserve_access_index(&f->f_path));
 	tr_put_user_bytes(&r, TR_ARG_MAGIC_WRITE_BYTES, (const void *)buf, n);
 	tr_put_file_identity(&r, inode, TR_ARG_MAGIC_WRITE_DEV, TR_ARG_MAGIC_WRITE_INODE, -1);
-	tr_rec_submit(&r);
+	tr_rec_stage(&r);
 	return 0;
 }
 
@@ -296,7 +295,7 @@ static __always_inline void tr_emit_mem_prot(__u32 id, __u32 alert, __u64 addr, 
 		tr_put_file_identity(&r, BPF_CORE_READ(f, f_inode), TR_ARG_MEM_PROT_ALERT_DEV,
 				     TR_ARG_MEM_PROT_ALERT_INODE, TR_ARG_MEM_PROT_ALERT_CTIME);
 	}
-	tr_rec_submit(&r);
+	tr_rec_stage(&r);
 }
 
 /* mem_prot_alert from mmap (W+X mapping) and mprotect (per Tracee's rules,
@@ -387,7 +386,7 @@ __noinline long tr_emit_connect(__u64 policies)
 	tr_put_s32(&r, TR_ARG_SECURITY_SOCKET_CONNECT_SOCKFD, t->args[0]);
 	tr_put_s32(&r, TR_ARG_SECURITY_SOCKET_CONNECT_TYPE, BPF_CORE_READ(sock, type));
 	tr_put_user_sockaddr(&r, TR_ARG_SECURITY_SOCKET_CONNECT_REMOTE_ADDR, t->args[1], (__u32)t->args[2]);
-	tr_rec_submit(&r);
+	tr_rec_stage(&r);
 	return 0;
 }
 
@@ -444,7 +443,7 @@ __noinline long tr_emit_socket_dup(__u32 id, long newfd, __u64 policies)
 	tr_put_s32(&r, TR_ARG_SOCKET_DUP_OLDFD, t->args[0]);
 	tr_put_s32(&r, TR_ARG_SOCKET_DUP_NEWFD, newfd);
 	tr_put_sock_peer(&r, TR_ARG_SOCKET_DUP_REMOTE_ADDR, sock);
-	tr_rec_submit(&r);
+	tr_rec_stage(&r);
 	return 0;
 }
 
@@ -463,7 +462,7 @@ __noinline long tr_emit_mount(__u64 policies)
 	tr_put_user_path_at(&r, TR_ARG_SECURITY_SB_MOUNT_PATH, TR_AT_FDCWD, t->args[1]);
 	tr_put_user_str(&r, TR_ARG_SECURITY_SB_MOUNT_TYPE, t->args[2]);
 	tr_put_u64(&r, TR_ARG_SECURITY_SB_MOUNT_FLAGS, t->args[3]);
-	tr_rec_submit(&r);
+	tr_rec_stage(&r);
 	return 0;
 }
 

@@ -22,6 +22,20 @@ int64_t Now(clockid_t clock) {
 void Put16(uint8_t* p, uint16_t v) { memcpy(p, &v, 2); }  // x86_64: little-endian
 void Put32(uint8_t* p, uint32_t v) { memcpy(p, &v, 4); }
 void Put64(uint8_t* p, int64_t v) { memcpy(p, &v, 8); }
+
+// Records in a ring buffer record: the kernel outputs a CPU's staged records
+// together (bpf/common/stage.h), each starting with its u32 size, a multiple
+// of 8.
+uint32_t CountRecords(const uint8_t* data, size_t size) {
+  uint32_t n = 0;
+  for (size_t at = 0; at + sizeof(uint32_t) <= size; n++) {
+    uint32_t len;
+    memcpy(&len, data + at, sizeof len);
+    if (len < TR_CONTEXT_SIZE) return n + 1;  // malformed: the decoder reports it
+    at += len;
+  }
+  return n;
+}
 }  // namespace
 
 Batch* Batch::New(size_t cap) {
@@ -98,22 +112,28 @@ int Batcher::OnRecord(void* self, void* data, size_t size) {
   return static_cast<Batcher*>(self)->Append(data, size);
 }
 
+void Batcher::DeliverStaged(const std::vector<std::vector<uint8_t>>& chunks) {
+  for (const auto& c : chunks) Append(c.data(), c.size());
+  Flush();
+}
+
 int Batcher::Append(const void* data, size_t size) {
-  received_.fetch_add(1, std::memory_order_relaxed);
+  uint32_t records = CountRecords(static_cast<const uint8_t*>(data), size);
+  received_.fetch_add(records, std::memory_order_relaxed);
   if (batch_ && batch_->len + size > batch_->cap) Flush();
   if (!batch_) {
-    // A record larger than a batch (up to ~20 KiB) gets a batch of its own.
+    // A ring buffer record larger than a batch (up to ~28 KiB of staged records) gets a batch of its own.
     size_t cap = batch_bytes_ < TR_BATCH_HEADER_SIZE + size ? TR_BATCH_HEADER_SIZE + size : batch_bytes_;
     batch_ = Batch::New(cap);
     if (!batch_) {  // out of memory: as good as a full queue for the caller
-      lost_queue_full_.fetch_add(1, std::memory_order_relaxed);
+      lost_queue_full_.fetch_add(records, std::memory_order_relaxed);
       return 0;
     }
   }
   if (batch_->count == 0) batch_started_ns_ = Now(CLOCK_MONOTONIC);
   memcpy(batch_->data + batch_->len, data, size);  // records are 8-byte multiples
   batch_->len += size;
-  batch_->count++;
+  batch_->count += records;
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <thread>
+#include <vector>
 
 #include "failure.h"
 
@@ -38,6 +39,9 @@ class Batcher {
   Failure Start();
   // Stops polling, hands off the last partial batch, joins; idempotent.
   void Stop();
+  // After Stop: hands off the records the kernel had staged but not output
+  // (Loader::TakeStaged), which come after everything read from the ring.
+  void DeliverStaged(const std::vector<std::vector<uint8_t>>& chunks);
 
   uint64_t received() const { return received_.load(std::memory_order_relaxed); }
   uint64_t lost_queue_full() const { return lost_queue_full_.load(std::memory_order_relaxed); }

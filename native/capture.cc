@@ -90,10 +90,11 @@ class Capture : public Napi::ObjectWrap<Capture> {
       load.event_ids.push_back(static_cast<uint32_t>(d));
     }
     uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-    load.ring_buffer_bytes = IntOption(o, "ringBufferBytes", 8u << 20, page, 1u << 30);
+    // At least two of the largest ring buffer records, a CPU's whole stage
+    // (bpf/common/config.h), or that record could never be written.
+    load.ring_buffer_bytes = IntOption(o, "ringBufferBytes", 8u << 20, std::max<uint64_t>(page, 2 * TR_STAGE_SIZE), 1u << 30);
     if (load.ring_buffer_bytes & (load.ring_buffer_bytes - 1))
-      ThrowInvalid(env, "option ringBufferBytes must be a power of two (and at least a page), got " +
-                            std::to_string(load.ring_buffer_bytes));
+      ThrowInvalid(env, "option ringBufferBytes must be a power of two, got " + std::to_string(load.ring_buffer_bytes));
     load.ignore_tgid = IntOption(o, "ignorePid", 0, 0, 0x7fffffff);
     load.exec_env = o.Get("execEnv").ToBoolean();
     if (o.Get("scope").IsObject()) {
@@ -289,6 +290,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
     counters_ = loader_.ReadCounters();  // after detach: final
     if (batcher_) {
       batcher_->Stop();
+      batcher_->DeliverStaged(loader_.TakeStaged());
       received_ = batcher_->received();
       lost_queue_full_ = batcher_->lost_queue_full();
       batcher_.reset();

@@ -30,7 +30,8 @@ std::string Errno(int err) {
 bool Wanted(const ProgramSpec& spec, const std::vector<uint32_t>& ids) {
   if (spec.scope) return true;  // fork/exec keep scope caches: always there (cheap)
   for (uint32_t id : ids) {
-    if (spec.syscalls != kNoSyscalls && IsSyscallEvent(id) && AtEnter(id) == (spec.syscalls == kAtEnterSyscalls))
+    if (spec.syscalls != kNoSyscalls && IsSyscallEvent(id) &&
+        (spec.syscalls == kAllSyscalls || AtEnter(id) == (spec.syscalls == kAtEnterSyscalls)))
       return true;
     for (uint32_t e : spec.events)
       if (e == id) return true;
@@ -213,8 +214,10 @@ Failure Loader::Attach() {
   ring_fd_ = MapFd(obj_, "tr_events");
   lost_fd_ = MapFd(obj_, "tr_lost");
   counters_fd_ = MapFd(obj_, "tr_counters");
-  if (ring_fd_ < 0 || lost_fd_ < 0 || counters_fd_ < 0)
-    return Failure::Make("TRC_ERR_OPEN", "attach", ENOENT, "capture: maps tr_events/tr_lost/tr_counters missing after load");
+  stage_fd_ = MapFd(obj_, "tr_stage");
+  if (ring_fd_ < 0 || lost_fd_ < 0 || counters_fd_ < 0 || stage_fd_ < 0)
+    return Failure::Make("TRC_ERR_OPEN", "attach", ENOENT,
+                         "capture: maps tr_events/tr_lost/tr_counters/tr_stage missing after load");
   return Failure::None();
 }
 
@@ -314,6 +317,21 @@ Counters Loader::ReadCounters() const {
   return c;
 }
 
+std::vector<std::vector<uint8_t>> Loader::TakeStaged() const {
+  std::vector<std::vector<uint8_t>> out;
+  int cpus = libbpf_num_possible_cpus();
+  if (stage_fd_ < 0 || cpus <= 0) return out;
+  static_assert(sizeof(struct tr_stage) == TR_STAGE_SIZE && TR_STAGE_SIZE % 8 == 0, "per-CPU slots are the value size");
+  std::vector<uint8_t> all(static_cast<size_t>(cpus) * TR_STAGE_SIZE);
+  uint32_t key = 0;
+  if (bpf_map_lookup_elem(stage_fd_, &key, all.data())) return out;
+  for (int cpu = 0; cpu < cpus; cpu++) {
+    const auto* st = reinterpret_cast<const struct tr_stage*>(all.data() + static_cast<size_t>(cpu) * TR_STAGE_SIZE);
+    if (st->len && st->len <= TR_STAGE_DATA) out.emplace_back(st->data, st->data + st->len);
+  }
+  return out;
+}
+
 void Loader::Detach() {
   for (struct bpf_link* l : links_) bpf_link__destroy(l);
   links_.clear();
@@ -324,7 +342,7 @@ void Loader::Close() {
   Detach();  // links first so no program runs while the object goes away
   if (obj_) bpf_object__close(obj_);
   obj_ = nullptr;
-  ring_fd_ = lost_fd_ = counters_fd_ = -1;
+  ring_fd_ = lost_fd_ = counters_fd_ = stage_fd_ = -1;
   prog_fds_.clear();
   live_values_.clear();
   loaded_events_.clear();

@@ -65,6 +65,9 @@ class Loader {
   // Records the kernel could not put in the ring buffer, and other counters.
   Counters ReadCounters() const;
   uint64_t LostRecords() const { return ReadCounters().lost_total; }
+  // The records each CPU had staged and not yet output (bpf/common/stage.h),
+  // one chunk per CPU that has any: after Detach, the last of them.
+  std::vector<std::vector<uint8_t>> TakeStaged() const;
   // Names of the attached programs, for diagnostics.
   const std::vector<std::string>& Attached() const { return attached_; }
   // Detaches the programs (no new records) but keeps the maps; idempotent.
@@ -85,6 +88,7 @@ class Loader {
   int ring_fd_ = -1;
   int lost_fd_ = -1;
   int counters_fd_ = -1;
+  int stage_fd_ = -1;
   uint32_t gen_ = 0, ver_ = 0;
   std::vector<ScopeValue> live_values_;  // entries of version ver_, deleted on the next apply
 };

@@ -27,7 +27,7 @@ enum class Requires {
 enum ScopeNeed : uint32_t { kScopeNone = 0, kScopeFork = 1, kScopeExec = 2 };
 
 // Which syscall events a program serves.
-enum SyscallSet { kNoSyscalls, kAtEnterSyscalls, kAtExitSyscalls };
+enum SyscallSet { kNoSyscalls, kAtEnterSyscalls, kAtExitSyscalls, kAllSyscalls };
 
 struct ProgramSpec {
   const char* name;

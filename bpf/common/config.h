@@ -27,6 +27,23 @@ struct tr_config {
 	__u32 pad;
 };
 
+/* The record stage: one per CPU (32 KiB, the per-CPU value size limit).
+ * Records are built in place after the staged ones and go to the ring
+ * buffer together, several records per ring buffer record (common/stage.h):
+ * reserving and committing a ring buffer record costs more than building a
+ * syscall's record. The loader reads what is left when it stops. */
+#define TR_STAGE_SIZE 32768
+#define TR_STAGE_HEAD 16    /* struct tr_stage before data[] */
+#define TR_STAGE_FLUSH 8192 /* output once this many bytes are staged */
+#define TR_STAGE_DATA (TR_STAGE_SIZE - TR_STAGE_HEAD)
+
+struct tr_stage {
+	__u32 len;      /* bytes of whole records staged in data[] */
+	__u32 building; /* a record is being built after them (an interrupt must not flush) */
+	__u64 pad;
+	__u8 data[TR_STAGE_DATA];
+};
+
 /* Scope fields (host/policy/model.ts ScopeField), as bit numbers of
  * tr_scope_cfg.fields and as the `field` of value-map keys. */
 enum tr_scope_field {

@@ -19,14 +19,10 @@
 #define TR_SHARED extern
 #endif
 
-/* Record scratch: one per CPU; a record is built here, then copied to the
- * ring buffer. 32 KiB is the per-CPU value size limit. */
-#define TR_REC_BUF_SIZE 32768
 /* Path scratch: components are written backwards from the middle; the upper
  * half is slack so a masked offset plus a bounded length never overruns. */
 #define TR_PATH_BUF_SIZE 8192
 
-struct tr_rec_buf { __u8 data[TR_REC_BUF_SIZE]; };
 struct tr_path_buf { __u8 data[TR_PATH_BUF_SIZE]; };
 
 /* Records go to user space through this ring buffer; the loader resizes it
@@ -56,8 +52,8 @@ TR_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct tr_rec_buf);
-} tr_rec_scratch SEC(".maps");
+	__type(value, struct tr_stage);
+} tr_stage SEC(".maps");
 
 TR_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -1,21 +1,22 @@
-/* Builds one flat record (docs/abi/flat-encoding.md) in the per-CPU scratch
- * buffer and outputs it to the ring buffer:
+/* Builds one flat record (docs/abi/flat-encoding.md) in this CPU's stage,
+ * after the records staged there (common/stage.h):
  *
  *   [tr_context 152][argument table: nargs x {u32 off, u32 len}][data...]
  *
  * Append helpers take the argument index from bpf/gen/events.h and write the
  * value at the current data end. An argument that cannot be read stays
- * absent (offset 0). Every variable offset is masked with TR_DATA_MASK before
- * use so the verifier can prove writes stay inside the 32 KiB buffer:
- * an append starts below TR_DATA_LIMIT and writes at most TR_MAX_STR bytes.
- * Data past TR_DATA_LIMIT is dropped (the argument stays absent or, for a
- * []string, the list is cut short); every such cut, like a string longer
- * than TR_MAX_STR or a list longer than TR_MAX_ARGV, is counted in
- * tr_counters[TR_C_TRUNCATED] so nothing is lost silently. */
+ * absent (offset 0). Every variable offset is masked before use so the
+ * verifier can prove writes stay inside the stage: a record starts below
+ * TR_STAGE_FLUSH, an append below TR_DATA_LIMIT and writes at most
+ * TR_MAX_STR bytes. Data past TR_DATA_LIMIT is dropped (the argument stays
+ * absent or, for a []string, the list is cut short); every such cut, like a
+ * string longer than TR_MAX_STR or a list longer than TR_MAX_ARGV, is
+ * counted in tr_counters[TR_C_TRUNCATED] so nothing is lost silently. */
 #pragma once
 
 #include "maps.h"
 #include "context.h"
+#include "stage.h"
 #include <bpf/bpf_core_read.h>
 
 #define TR_DATA_LIMIT 16384          /* appends must start below this */
@@ -24,10 +25,14 @@
 #define TR_MAX_ARGV 20               /* entries kept from an argv array */
 #define TR_MAX_ENV 64                /* entries kept from an environment */
 #define TR_MAX_ARGS 32               /* a record has fewer argument table entries than this (power of two) */
+#define TR_REC_MAX (TR_STAGE_DATA - TR_STAGE_FLUSH) /* record bytes a stage has room for after the staged ones */
 _Static_assert(TR_MAX_EVENT_ARGS < TR_MAX_ARGS, "an event in the catalogue has more arguments than TR_MAX_ARGS");
+_Static_assert(TR_DATA_LIMIT + TR_MAX_STR + 8 <= TR_REC_MAX, "a record can outgrow the stage");
+_Static_assert((TR_STAGE_FLUSH & (TR_STAGE_FLUSH - 1)) == 0, "TR_STAGE_FLUSH is a mask bound: a power of two");
 
 struct tr_rec {
-	__u8 *buf;   /* per-CPU scratch (tr_rec_scratch) */
+	struct tr_stage *stage; /* this CPU's */
+	__u8 *buf;   /* the record's start in the stage */
 	__u32 off;   /* end of the data written so far */
 	__u32 nargs; /* argument table entries */
 };
@@ -53,16 +58,34 @@ static __always_inline struct tr_context *tr_ctx(struct tr_rec *r)
 	return (struct tr_context *)r->buf;
 }
 
+/* Where this CPU's next record starts: after the staged ones, which are
+ * fewer than TR_STAGE_FLUSH bytes between records (the mask only shows the
+ * verifier that). For the global functions that append to the record being
+ * built. */
+static __always_inline __u8 *tr_stage_next(struct tr_stage *st)
+{
+	return st->data + tr_mask(st->len, TR_STAGE_FLUSH - 1);
+}
+
+static __always_inline __u8 *tr_rec_buf(void)
+{
+	struct tr_stage *st = tr_stage_cur();
+	return st ? tr_stage_next(st) : NULL;
+}
+
 /* Starts a record for the current task, matching `policies` (the record's
- * matchedPolicies); returns false if no scratch buffer (cannot happen for a
- * 1-entry per-CPU array, but the verifier needs the check). */
+ * matchedPolicies); returns false if no stage (cannot happen for a 1-entry
+ * per-CPU array, but the verifier needs the check). */
 static __always_inline bool tr_rec_begin(struct tr_rec *r, __u32 event_id, __u32 nargs, __u64 policies)
 {
-	__u32 zero = 0;
-
-	r->buf = bpf_map_lookup_elem(&tr_rec_scratch, &zero);
-	if (!r->buf)
+	r->stage = tr_stage_cur();
+	if (!r->stage)
 		return false;
+	/* Before reading where the record starts: a timer flush between the
+	 * two would empty the stage under it. */
+	r->stage->building = 1;
+	tr_barrier();
+	r->buf = tr_stage_next(r->stage);
 	nargs &= TR_MAX_ARGS - 1;
 	r->nargs = nargs;
 	r->off = TR_CONTEXT_SIZE + nargs * TR_ARG_ENTRY_SIZE;
@@ -241,7 +264,7 @@ static __always_inline void tr_put_user_strings_region_n(struct tr_rec *r, __u32
 static __always_inline void tr_put_user_bytes(struct tr_rec *r, __u32 idx, const void *src, __u32 len)
 {
 	__u32 at = r->off;
-	if (!src)
+	if (!src || !len)
 		return;
 	if (at >= TR_DATA_LIMIT) {
 		tr_count(TR_C_TRUNCATED);
@@ -251,43 +274,45 @@ static __always_inline void tr_put_user_bytes(struct tr_rec *r, __u32 idx, const
 		len = TR_MAX_STR;
 		tr_count(TR_C_TRUNCATED);
 	}
-	__u32 n = tr_mask(len, TR_MAX_STR * 2 - 1);
-	if (n == 0 || bpf_probe_read_user(tr_data_ptr(r, at), n, src))
+	__u32 n = tr_mask(len - 1, TR_MAX_STR - 1) + 1; /* 1..TR_MAX_STR, as the verifier sees it too */
+	if (bpf_probe_read_user(tr_data_ptr(r, at), n, src))
 		return;
 	tr_arg_set(r, idx, at, n);
 	r->off = at + n;
 }
 
-/* Outputs the record (size rounded up to 8) and counts it as lost when the
- * ring buffer is full. The reader is woken once per wakeup_bytes (a power of
- * two) produced: by the record whose end crosses a multiple of it in the
- * producer position; otherwise it finds the record on its next timed read.
- * Not "whenever wakeup_bytes wait": that wakes on every record until the
- * reader has run, and each wakeup is an irq_work self-IPI, a VM exit on a
- * virtual machine (that was an eighth of a traced open loop's time). Producers
- * on other CPUs can race the position read, so a crossing may rarely be
- * missed or doubled: the timed read covers a missed one. */
-static __always_inline void tr_rec_submit(struct tr_rec *r)
+/* Ends the record (size rounded up to 8): stages it and, when `flush` or
+ * the stage is full enough, outputs the stage (common/stage.h). */
+static __always_inline void tr_rec_end(struct tr_rec *r, bool flush)
 {
-	__u32 end = r->off & (TR_REC_BUF_SIZE - 1);
+	struct tr_stage *st = r->stage;
+	__u32 end = r->off & (TR_STAGE_SIZE - 1);
 	__u32 size = (r->off + 7) & ~7u;
 
-	if (size > TR_REC_BUF_SIZE - 8)
-		return; /* unreachable: appends end below 16 KiB + 4 KiB */
-	/* Zero the alignment padding so no stale scratch bytes leave the kernel. */
-	if (end <= TR_REC_BUF_SIZE - 8)
-		*(__u64 *)(r->buf + end) = 0;
+	if (size > TR_REC_MAX || end > TR_REC_MAX - 8) {
+		st->building = 0; /* unreachable: appends end below 16 KiB + 4 KiB */
+		return;
+	}
+	/* Zero the alignment padding so no stale stage bytes leave the kernel. */
+	*(__u64 *)(r->buf + end) = 0;
 	tr_ctx(r)->size = size;
-	__u64 flags = 0;
-	if (tr_cfg.wakeup_bytes) {
-		__u64 prod = bpf_ringbuf_query(&tr_events, BPF_RB_PROD_POS);
-		__u64 end = prod + size + 8; /* + BPF_RINGBUF_HDR_SZ */
-		flags = (prod ^ end) >= tr_cfg.wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	}
-	if (bpf_ringbuf_output(&tr_events, r->buf, size & (TR_REC_BUF_SIZE - 1), flags)) {
-		__u32 id = tr_ctx(r)->event_id;
-		__u64 *lost = bpf_map_lookup_elem(&tr_lost, &id);
-		if (lost)
-			(*lost)++;
-	}
+	st->len += size;
+	if (flush || st->len >= TR_STAGE_FLUSH)
+		tr_stage_flush();
+	tr_barrier();
+	st->building = 0;
+}
+
+/* A syscall's records: staged (the hot path; common/stage.h says when they
+ * reach user space). */
+static __always_inline void tr_rec_stage(struct tr_rec *r)
+{
+	tr_rec_end(r, false);
+}
+
+/* Process lifecycle and cgroup records: out at once, with the staged ones
+ * before them, so user space sees them in order across CPUs. */
+static __always_inline void tr_rec_submit(struct tr_rec *r)
+{
+	tr_rec_end(r, true);
 }

@@ -84,9 +84,13 @@ program.command('list-signatures')
     return errors.length ? 1 : 0;
   }));
 
+/** The ring buffer takes a CPU's staged records at once, up to 32 KiB (bpf/common/config.h TR_STAGE_SIZE): it holds two at least. */
+const MIN_RING_PAGES = 16;
+
 function ringBufferBytes(pages: string): number {
   const n = Number(pages);
   if (!Number.isInteger(n) || n < 1 || (n & (n - 1)) !== 0) throw new InvalidArgumentError(`--buffers ${pages}: must be a power of two number of pages`);
+  if (n < MIN_RING_PAGES) throw new InvalidArgumentError(`--buffers ${pages}: must be at least ${MIN_RING_PAGES} pages (64 KiB): each CPU outputs up to 32 KiB of records at once`);
   return n * PAGE;
 }
 

@@ -105,6 +105,7 @@ test('bad --scope/--events values, invalid YAML and mixed flags exit 2 with the 
   assertRefused(refuse(['-p', join(dir, 'broken.yaml')]), /broken\.yaml: line \d+, column \d+: invalid YAML/);
   assertRefused(refuse(['-p', join(FIXTURES, 'valid', 'openat-data-pathname.yaml'), '-s', 'comm=cat']), /--policy: cannot be combined with --scope or --events/);
   assertRefused(refuse(['-o', 'option:bogus']), /--output option:bogus: unknown option "bogus"/);
+  assertRefused(refuse(['--buffers', '8']), /--buffers 8: must be at least 16 pages \(64 KiB\)/);
 });
 
 // ---- live capture ----
