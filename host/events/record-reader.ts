@@ -63,6 +63,7 @@ const O_ARGS_NUM = CTX.argsNum;
 const O_COMM = CTX.processName;
 const O_HOST_NAME = CTX.hostName;
 const TWO32 = 2 ** 32;
+const REUSED_STRING_MAX = 128; // longest string argument argString compares with the last one
 // Bytes an argument of each kind needs (by ARG_KIND; variable-length kinds: 0).
 const MIN_WIDTH = [0, 1, 2, 4, 4, 8, 8, 0, 0, 0, 0, 0];
 
@@ -206,7 +207,7 @@ export class RecordReader {
   argString(i: number): string | undefined {
     const at = this.argOffset(i);
     if (at === 0 || this.#kinds[i] !== ARG_KIND.string) return undefined;
-    return this.#text.toString('utf8', at, at + this.argLength(i));
+    return this.#string(at, this.argLength(i));
   }
 
   /** A []string argument (argv, env); undefined when absent or not one. */
@@ -239,6 +240,29 @@ export class RecordReader {
   #names = [new Uint32Array(4), new Uint32Array(4)];
   #nameStrings = ['', ''];
   #nameValid = [false, false];
+
+  // Paths repeat from record to record too: the last short string argument
+  // and its bytes, compared (cheaper than decoding UTF-8 again).
+  #lastBytes = new Uint8Array(REUSED_STRING_MAX);
+  #lastLength = -1;
+  #lastString = '';
+
+  #string(at: number, length: number): string {
+    const bytes = this.batch;
+    const last = this.#lastBytes;
+    if (length === this.#lastLength) {
+      let k = 0;
+      while (k < length && bytes[at + k] === last[k]) k++;
+      if (k === length) return this.#lastString;
+    }
+    const s = this.#text.toString('utf8', at, at + length);
+    if (length <= REUSED_STRING_MAX) {
+      for (let k = 0; k < length; k++) last[k] = bytes[at + k];
+      this.#lastLength = length;
+      this.#lastString = s;
+    }
+    return s;
+  }
 
   #cString(at: number, slot: number): string {
     const v = this.view;

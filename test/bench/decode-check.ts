@@ -63,6 +63,15 @@ function count(t: Tally, id: number, comm: string, path: string | undefined): vo
 
 /** Lean decode of the reader's current record. `side` gets the two fields the JSON shape lacks (containerRef, matchedPolicies). */
 export function foldRecord(r: RecordReader, h: number, t: Tally | undefined, side: { sum: number }): number {
+  h = foldContext(r, h, side);
+  const comm = r.processName();
+  h = mixString(mixString(h, comm), r.hostName());
+  return foldArgs(r, h, t, comm);
+}
+
+// Two functions, not one: each gets V8's own inlining budget, so the
+// reader's one-line accessors are inlined in both.
+function foldContext(r: RecordReader, h: number, side: { sum: number }): number {
   h = mix32(h, r.eventId);
   h = mix(h, r.u64(timestamp));
   h = mix(h, r.u64(threadStartTime));
@@ -83,9 +92,11 @@ export function foldRecord(r: RecordReader, h: number, t: Tally | undefined, sid
   h = mix32(h, r.u32(threadEntityId));
   h = mix32(h, r.u32(processEntityId));
   h = mix32(h, r.u32(parentEntityId));
-  const comm = r.processName();
-  h = mixString(mixString(h, comm), r.hostName());
   side.sum = mix(mix32(side.sum, r.u32(containerRef)), r.u64(matchedPolicies));
+  return h;
+}
+
+function foldArgs(r: RecordReader, h: number, t: Tally | undefined, comm: string): number {
   let path: string | undefined;
   for (let i = 0; i < r.argCount; i++) {
     if (r.argOffset(i) === 0) continue; // absent

@@ -84,6 +84,16 @@ test('names repeat from a per-reader cache without going stale', () => {
   assert.deepEqual(names, ['cat@test-host', 'cat@test-host', 'd\u00e9mon@', 'cat@test-host']);
 });
 
+test('string arguments repeat from a per-reader cache without going stale: same length, other bytes, longer than the cache', () => {
+  const long = `/${'x'.repeat(200)}`;
+  const paths = ['/tmp/a', '/tmp/a', '/tmp/b', '/tmp/\u00e9', '/tmp/b', long, long.replace('x', 'y'), '/tmp/b', ''];
+  const batch = batchOf(paths.map((p) => traceeEvent('openat', [['dirfd', -100], ['pathname', p], ['flags', 0], ['mode', 0]])));
+  const r = new RecordReader(batch);
+  const got: Array<string | undefined> = [];
+  forEachRecord(batch, readBatchHeader(batch), (o) => got.push(r.at(o).argString(1)));
+  assert.deepEqual(got, paths);
+});
+
 test('numbers: 64-bit values as numbers are exact below 2^53, exact as bigints beyond; absent arguments read as absent', () => {
   const batch = batchOf([EVENTS[0], EVENTS[4], EVENTS[2]]);
   const r = new RecordReader(batch);
