@@ -33,6 +33,9 @@ test('replays recorded events (parsed and raw arguments) into the expected findi
   assert.equal(f.Data, null);
   assert.equal(f.Context.containerId, '4b1d2c3e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a');
   assert.equal(f.Context.contextFlags.containerStarted, true);
+  assert.deepEqual(f.Context.container, { id: f.Context.containerId, name: 'web-1', image: 'docker.io/library/nginx:1.27',
+    imageDigest: 'sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0' }, 'the recorded container, not just its id');
+  assert.deepEqual(f.Context.kubernetes, { podName: 'web-7d9f', podNamespace: 'shop', podUID: '6b2f0c1e-8a43-4f5e-9d21-0c7b3a9e4f11', podSandbox: false });
   assert.match(r.stdout.split('\n')[3], /"timestamp":1732525542000126464,/, 'ns timestamps are printed exactly');
   assert.equal(f.SigMetadata.Properties.Severity, 3);
   assert.equal(f.SigMetadata.Properties.external_id, 'T1620');
