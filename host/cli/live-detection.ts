@@ -7,7 +7,8 @@
  * bundles in the directory run, then commits them between two batches; on
  * commit, when the plan changed, the kernel's policies (capture.applyScope)
  * and the policy filter are replaced in the same synchronous step as the
- * engine's bundles. A policy filter built anew keeps counting into the same
+ * engine's bundles, and the engine is given the plan's policy names (Rego
+ * bundles' matchedPolicies). A policy filter built anew keeps counting into the same
  * stats but starts its `follow` state afresh; an unchanged plan keeps it.
  */
 import type { CompiledBundle } from '../engine/bundle.ts';
@@ -66,7 +67,10 @@ export class LiveDetection {
       commit: (bundles) => {
         const next = this.pending;
         this.pending = undefined;
-        if (next) this.apply(next);
+        if (next) {
+          this.apply(next);
+          engine.setPolicyNames(next.plan.names);
+        }
         engine.commit(bundles);
       },
     };

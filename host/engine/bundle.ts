@@ -8,7 +8,8 @@ import { readMetadata, readMetadataList, type SignatureMetadata } from './metada
 import { decodeFindingData, type FindingData } from './finding-data.ts';
 import type { ContainerInfo, ContainerTable } from '../events/containers.ts';
 import { BundleLimitError, formatBytes, limitMemory, resolveLimits, type BundleLimits } from './limits.ts';
-import { AIO_SECTION, isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData, type RegoEventHost } from './rego-glue.ts';
+import { AIO_SECTION, INPUT_BUILTINS, isRegoBundle, RegoBundleGlue, REGO_ALLOWED_IMPORTS, regoFindingData, type RegoEventHost } from './rego-glue.ts';
+import { REGO_CONTAINERS_BUILTIN } from '../enrich/containers/datasource.ts';
 
 export const BUNDLE_ABI_VERSION = 1;
 
@@ -50,9 +51,21 @@ export interface BundleOptions {
    * For Rego bundles: the process tree, policy names and container directory
    * behind the input fields a record only references (executable,
    * matchedPolicies, tracee.containers' container_ctime). Without them,
-   * those fields are empty, as decodeEvent gives them without.
+   * those fields are empty, as decodeEvent gives them without. Read at each
+   * call: a property set later (the policy names after a reload) applies
+   * from the next batch.
    */
   eventHost?: Omit<RegoEventHost, 'containers'>;
+}
+
+/** What a bundle reads of the host besides its records: what a sandbox worker must be sent for it. */
+export interface HostReads {
+  /** The container table: tracee.container_get, or a Rego bundle's container fields and tracee.containers. */
+  containers: boolean;
+  /** The process tree: a Rego bundle's `executable`. */
+  executables: boolean;
+  /** The policy names: a Rego bundle's `matchedPolicies`. */
+  policies: boolean;
 }
 
 /**
@@ -98,15 +111,22 @@ class Instance implements RegoEventHost {
   containers: ContainerTable | undefined;
   /** Rego bundles (OPA-ABI modules, host/engine/rego-glue.ts): their imports, and findings read back after each call. */
   rego: RegoBundleGlue | undefined;
-  processes: RegoEventHost['processes'];
-  policyNames: RegoEventHost['policyNames'];
-  containerDirectory: RegoEventHost['containerDirectory'];
+  reads: HostReads = { containers: false, executables: false, policies: false };
 
-  constructor(instance: WebAssembly.Instance, readonly limits: BundleLimits, host: BundleOptions['eventHost'] = {}) {
+  constructor(instance: WebAssembly.Instance, readonly limits: BundleLimits, private readonly host: NonNullable<BundleOptions['eventHost']> = {}) {
     this.exports = instance.exports as unknown as BundleExports;
-    this.processes = host.processes;
-    this.policyNames = host.policyNames;
-    this.containerDirectory = host.containerDirectory;
+  }
+
+  get processes(): RegoEventHost['processes'] {
+    return this.host.processes;
+  }
+
+  get policyNames(): RegoEventHost['policyNames'] {
+    return this.host.policyNames;
+  }
+
+  get containerDirectory(): RegoEventHost['containerDirectory'] {
+    return this.host.containerDirectory;
   }
 }
 
@@ -133,6 +153,11 @@ export class Bundle {
 
   set containers(table: ContainerTable | undefined) {
     this.instance.containers = table;
+  }
+
+  /** What the bundle reads of the host: its imports, or the host builtins a Rego module declares. */
+  get reads(): HostReads {
+    return this.instance.reads;
   }
 
   /** Bundles that share an instance (a multi-signature module's signatures) have the same key; the engine runs it once for all of them. */
@@ -241,6 +266,7 @@ export class Bundle {
       rego.attach(instance);
       core.rego = rego;
     }
+    core.reads = hostReads(module, rego);
     core.containers = options.containers;
     const version = core.exports.tracee_abi_version.value;
     if (version !== BUNDLE_ABI_VERSION) throw new BundleLoadError(name, `ABI version ${version} is not supported (this host supports ${BUNDLE_ABI_VERSION})`);
@@ -276,6 +302,19 @@ export class Bundle {
 export function readSignatures(module: WebAssembly.Module): Array<{ metadata: SignatureMetadata; member?: number }> {
   if (WebAssembly.Module.customSections(module, AIO_SECTION).length === 0) return [{ metadata: readMetadata(module) }];
   return readMetadataList(module, AIO_SECTION).map((metadata, member) => ({ metadata, member }));
+}
+
+function hostReads(module: WebAssembly.Module, rego: RegoBundleGlue | undefined): HostReads {
+  if (!rego) {
+    const containers = WebAssembly.Module.imports(module).some((i) => i.module === 'tracee' && i.name === 'container_get');
+    return { containers, executables: false, policies: false };
+  }
+  const [container, executable, policies] = INPUT_BUILTINS;
+  return {
+    containers: rego.declares(container.name) || rego.declares(REGO_CONTAINERS_BUILTIN),
+    executables: rego.declares(executable.name),
+    policies: rego.declares(policies.name),
+  };
 }
 
 function checkImports(name: string, module: WebAssembly.Module): void {

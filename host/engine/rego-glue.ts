@@ -50,7 +50,7 @@ export interface RegoEventHost {
   /** The enricher (it knows container_ctime); else tracee.containers answers from `containers`, ctime 0. */
   containerDirectory?: ContainerDirectory;
   /** The process tree, for `executable`. */
-  processes?: ProcessLookup;
+  processes?: Pick<ProcessLookup, "executableAt">;
   /** Policy names by matchedPolicies bit. */
   policyNames?: readonly string[];
 }
@@ -168,6 +168,12 @@ export class RegoBundleGlue {
     this.exports = instance.exports as Record<string, unknown>;
     const ids = JSON.parse(this.cstring(this.call("opa_json_dump", this.call("builtins")))) as Record<string, number>;
     this.builtinNames = new Map(Object.entries(ids).map(([name, id]) => [id, name]));
+  }
+
+  /** Whether the module's builtins() declares host builtin `name`. */
+  declares(name: string): boolean {
+    for (const n of this.builtinNames.values()) if (n === name) return true;
+    return false;
   }
 
   private call(name: string, ...args: number[]): number {

@@ -5,7 +5,8 @@
  * table, the process tree and the policy names) — field for field, on the
  * recorded events of test/fixtures/signatures, including the fields the record only
  * references (container, kubernetes, executable, matchedPolicies), which the
- * module asks the host for through OPA custom builtins.
+ * module asks the host for through OPA custom builtins — in-thread and in the
+ * sandbox's workers alike.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,8 @@ import { compileRego } from '../../host/build/rego/compile-rego.ts';
 import { INPUT_BUILTINS, RegoBundleGlue, regoHostBuiltins, type RegoEventHost } from '../../host/engine/rego-glue.ts';
 import { Bundle } from '../../host/engine/bundle.ts';
 import { Engine } from '../../host/engine/engine.ts';
+import { startEngine } from '../../host/engine/sandbox/start.ts';
+import { ContainerTableDirectory, type ContainerDirectory } from '../../host/enrich/containers/datasource.ts';
 import { decodeEvent, forEachRecord, readBatchHeader, type ProcessLookup } from '../../host/events/batch-reader.ts';
 import { parseJson, stringifyJson } from '../../host/events/event-json.ts';
 import { ContainerTable } from '../../host/events/containers.ts';
@@ -33,7 +36,7 @@ interface Recorded {
   batches: Uint8Array[];
   /** The recorded JSON lines, in record order. */
   lines: Record<string, unknown>[];
-  host: Required<Pick<RegoEventHost, 'containers' | 'processes' | 'policyNames'>>;
+  host: Required<Pick<RegoEventHost, 'containers' | 'policyNames'>> & { processes: ProcessLookup };
 }
 
 /**
@@ -86,7 +89,7 @@ function decoded(r: Recorded): Record<string, unknown>[] {
     const header = readBatchHeader(batch);
     const v = new DataView(batch.buffer, batch.byteOffset);
     forEachRecord(batch, header, (o) => {
-      const e = decodeEvent(batch, o, header, { containers: r.host.containers, processes: r.host.processes as ProcessLookup });
+      const e = decodeEvent(batch, o, header, { containers: r.host.containers, processes: r.host.processes });
       const bits = v.getUint32(o + CTX.matchedPolicies, true);
       e.matchedPolicies = POLICIES.filter((_, i) => bits & (1 << i));
       out.push(JSON.parse(stringifyJson(e)));
@@ -183,5 +186,40 @@ describe('rego bundles: the input value', () => {
     // the engine reports object and array values as JSON text (regoFindingData)
     const got = rec.batches.flatMap((b) => engine.process(b).map((f) => ({ c: JSON.parse(f.data.c as string), p: JSON.parse(f.data.p as string) })));
     assert.deepEqual(got, want.map((e) => ({ c: e.container, p: e.matchedPolicies })));
+  });
+
+  it('is the same in the sandbox, whose workers are sent the host tables, and follows a change of policy names', async () => {
+    const wasm = asAllInOne(regoBundle('package s0\ntracee_match := {"input": input, "record": tracee.containers(input.containerId)}\n', [ALL]), ['A'], [ALL]);
+    const { containers, ...host } = rec.host;
+    // As the enricher's: every other container live, each with its own creation time.
+    const table = new ContainerTableDirectory(containers);
+    const containerDirectory: ContainerDirectory = {
+      describe: (id) => {
+        const ref = containers.refFor(id);
+        const d = table.describe(id);
+        return d && ref % 2 === 1 ? { info: d.info, ctimeNs: 1_700_000_000_000_000_000n + BigInt(ref) * 1000n } : undefined;
+      },
+    };
+    const run = async (sandbox: boolean) => {
+      const compiled = await Bundle.compileFile('aio.wasm', wasm);
+      const engine = await startEngine(compiled, (m) => { throw new Error(m); }, { sandbox, workers: 1, log: () => {}, containers, eventHost: { ...host, containerDirectory } });
+      try {
+        const findings = () => rec.batches.flatMap((b) => engine.process(b).map((f) => ({ input: JSON.parse(f.data.input as string), record: JSON.parse(f.data.record as string) })));
+        const before = findings();
+        engine.setPolicyNames(['first', 'other']);
+        return { before, after: findings() };
+      } finally {
+        await engine.close();
+      }
+    };
+    const inThread = await run(false);
+    const sandboxed = await run(true);
+    assert.deepEqual(inThread.before.map((f) => f.input), want);
+    assert.ok(inThread.before.some((f) => f.record?.container_ctime > 0), 'a live container, with its creation time');
+    assert.ok(inThread.before.some((f) => f.input.containerId && f.record === null), 'a container the directory does not list');
+    const renamed = (names: string[]) => names.map((n) => ({ default: 'first', second: 'other' })[n]);
+    assert.deepEqual(inThread.after.map((f) => f.input.matchedPolicies), want.map((e) => renamed(e.matchedPolicies as string[])));
+    assert.deepEqual(sandboxed.before, inThread.before);
+    assert.deepEqual(sandboxed.after, inThread.after);
   });
 });

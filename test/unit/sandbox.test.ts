@@ -165,6 +165,20 @@ test('a bundle reading container fields sees the host table, kept in step as it 
   assert.deepEqual(inThread.process(batch()).map((f) => f.data.c), ['docker.io/library/nginx:1.27', '']);
 });
 
+test('a restarted worker is given the container table again, and stays in step with it', async () => {
+  const table = new ContainerTable();
+  const nginx = table.refFor('c0ffee');
+  table.update('c0ffee', { image: 'docker.io/library/nginx:1.27' });
+  const bundles = [await compile('ctr.wasm', bundleBytes(containerFieldWat(2), 'CTR')), await compile('loop.wasm', bundleBytes(HOSTILE.infiniteLoop(), 'LOOP'))];
+  const sb = await sandbox(bundles, { containers: table, workers: 1, budgetMs: 200 });
+  // The loop overruns: the worker is replaced and the batch run again, in the new worker.
+  assert.deepEqual(sb.process(batchOf([['ptrace', 1, true]], () => nginx)).map((f) => f.data.c), ['docker.io/library/nginx:1.27']);
+  assert.equal(sb.stats.restarts, 1);
+  const redis = table.refFor('beef');
+  table.update('beef', { image: 'docker.io/library/redis:7' });
+  assert.deepEqual(sb.process(batchOf([['ptrace', 2, true]], () => redis)).map((f) => f.data.c), ['docker.io/library/redis:7']);
+});
+
 test('a malformed batch is reported and the next one processed', async () => {
   const errors: string[] = [];
   const sb = await sandbox([await compile('a.wasm', bundleBytes(echoBundleWat(), 'M-1'))], {}, errors);

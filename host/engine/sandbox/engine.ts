@@ -20,6 +20,12 @@
  * as soon as the workers are done if none comes (flush() forces it). With
  * submit(), the main thread's routing and the workers' detection overlap,
  * and the cost of waking a worker is hidden.
+ *
+ * The host data a bundle reads besides its records (its worker reports
+ * what, when it instantiates it) is sent only while a running bundle reads
+ * it: container table changes before a batch (containers.ts); to the
+ * workers whose bundles read them, the process tree's executables with the
+ * batch (executables.ts) and the policy names after they change.
  */
 import { availableParallelism } from 'node:os';
 import { BATCH_HEADER, BATCH_HEADER_SIZE, BATCH_MAGIC, CTX, FLAT_VERSION } from '../../events/layout.ts';
@@ -27,15 +33,18 @@ import { readBatchHeader, viewOf } from '../../events/batch-reader.ts';
 import { eventByName } from '../../events/catalogue.ts';
 import { EventFormatError, BundleLoadError } from '../../errors.ts';
 import type { ContainerTable } from '../../events/containers.ts';
-import type { CompiledBundle, LogSink } from '../bundle.ts';
+import type { CompiledBundle, HostReads, LogSink } from '../bundle.ts';
+import type { RegoEventHost } from '../rego-glue.ts';
 import { disabledMessage, type BundleStatus, type EngineErrorSink, type EngineStats } from '../engine.ts';
 import type { Finding } from '../finding.ts';
 import { decodeFindingData, type FindingData } from '../finding-data.ts';
 import { DEFAULT_BATCH_BUDGET_MS, resolveLimits, type BundleLimits } from '../limits.ts';
 import {
-  CMD_ACTIVATE, CMD_BATCH, CMD_CONTAINERS, CMD_EXIT, CMD_LOAD, CTRL, FINDING_HEADER, INPUT_INITIAL, INPUT_MAX,
-  growableShared, type BatchReply, type BundleSpec, type ContainersRequest, type GrowableShared, type LoadReply,
+  CMD_ACTIVATE, CMD_BATCH, CMD_CONTAINERS, CMD_EXIT, CMD_LOAD, CMD_POLICIES, CTRL, FINDING_HEADER, INPUT_INITIAL, INPUT_MAX,
+  growableShared, type BatchHost, type BatchReply, type BundleSpec, type ContainersRequest, type GrowableShared, type LoadReply, type PoliciesRequest,
 } from './protocol.ts';
+import { ContainerMirror } from './containers.ts';
+import { ExecutableAnswers } from './executables.ts';
 import { WorkerHandle } from './worker-handle.ts';
 
 export interface SandboxOptions {
@@ -49,6 +58,13 @@ export interface SandboxOptions {
   log?: LogSink;
   /** What tracee.container_get answers from; mirrored into the workers as it changes. */
   containers?: ContainerTable;
+  /**
+   * What Rego bundles' executable and matchedPolicies input fields and
+   * tracee.containers' container_ctime come from (BundleOptions.eventHost),
+   * sent to the workers whose bundles read them. Change the policy names
+   * with setPolicyNames().
+   */
+  eventHost?: Omit<RegoEventHost, 'containers'>;
   /** How long a worker may take to start, ms; default 30000. */
   startupTimeoutMs?: number;
 }
@@ -70,6 +86,8 @@ interface Entry {
   disabled: string | null;
   /** Position in the running list (finding order within an event). */
   order: number;
+  /** What it reads of the host, as its worker reported when loading it. */
+  reads: HostReads;
 }
 
 /** One of a worker's two input buffers and the sub-batch routed into it. */
@@ -82,6 +100,8 @@ interface SubBatch {
   runEnd: number;
   /** Per run copied: [sub-batch offset, batch index in the group, original offset], flattened. */
   runs: number[];
+  /** The executables of its records that executable-reading bundles selected. */
+  executables: ExecutableAnswers;
 }
 
 /** A worker slot: its current worker, its bundles and its input buffers. */
@@ -91,6 +111,10 @@ interface Slot {
   /** Bundles instantiated in the worker, running or staged. */
   entries: Set<Entry>;
   running: Entry[];
+  /** An enabled running bundle reads the policy names. */
+  readsPolicies: boolean;
+  /** The policy names the current worker has (none yet: undefined). */
+  policyNames: readonly string[] | undefined;
 }
 
 export type FindingsCallback = (findings: Finding[]) => void;
@@ -139,6 +163,11 @@ export class SandboxEngine {
   private running: Entry[] = [];
   private routeById = new Uint32Array(0);
   private routeAny = 0;
+  /** The same routes for the bundles that read executables (none without a process tree). */
+  private executableRouteById = new Uint32Array(0);
+  private executableRouteAny = 0;
+  private readonly processes: RegoEventHost['processes'];
+  private policyNames: readonly string[];
   private readonly budgetMs: number;
   private readonly hangMs: number;
   private readonly startupMs: number;
@@ -159,10 +188,12 @@ export class SandboxEngine {
     this.startupMs = positive('startupTimeoutMs', options.startupTimeoutMs ?? 30_000);
     this.limits = resolveLimits(options.limits);
     this.log = options.log ?? ((level, message) => console.error(`bundle log[${level}]: ${message}`));
-    this.mirror = options.containers ? new ContainerMirror(options.containers) : undefined;
+    this.mirror = options.containers ? new ContainerMirror(options.containers, options.eventHost?.containerDirectory) : undefined;
+    this.processes = options.eventHost?.processes;
+    this.policyNames = options.eventHost?.policyNames ?? [];
     for (let i = 0; i < workers; i++) {
       const subs = [subBatch(), subBatch()] as [SubBatch, SubBatch];
-      this.slots.push({ handle: new WorkerHandle([subs[0].input, subs[1].input]), subs, entries: new Set(), running: [] });
+      this.slots.push({ handle: new WorkerHandle([subs[0].input, subs[1].input]), subs, entries: new Set(), running: [], readsPolicies: false, policyNames: undefined });
     }
   }
 
@@ -201,12 +232,11 @@ export class SandboxEngine {
       // The signatures of one multi-signature module share its instance: same worker, same group.
       const peer = compiled.member === undefined ? undefined : this.groupOf(compiled)[0];
       const slot = peer?.slot ?? this.lightestSlot();
-      const usesContainers = WebAssembly.Module.imports(compiled.module).some((i) => i.module === 'tracee' && i.name === 'container_get');
       const id = nextId++;
       const entry: Entry = {
-        id, compiled, slot, findings: 0, disabled: null, order: 0,
+        id, compiled, slot, findings: 0, disabled: null, order: 0, reads: { containers: false, executables: false, policies: false },
         spec: {
-          id, name: compiled.name, module: compiled.module, metadata: compiled.metadata, limits: this.limits, containers: usesContainers,
+          id, name: compiled.name, module: compiled.module, metadata: compiled.metadata, limits: this.limits,
           ...(compiled.member === undefined ? {} : { member: compiled.member, group: peer?.spec.group ?? id }),
         },
       };
@@ -240,13 +270,25 @@ export class SandboxEngine {
     for (const entry of [...this.entries.values()]) if (!keep.has(entry)) this.forget(entry);
     running.forEach((e, i) => { e.order = i; });
     this.running = running;
-    this.needsContainers = running.some((e) => e.spec.containers);
+    this.needsContainers = running.some((e) => e.reads.containers);
     for (let i = 0; i < this.slots.length; i++) {
       const slot = this.slots[i];
       slot.running = running.filter((e) => e.slot === i);
       this.request(i, CMD_ACTIVATE, { ids: slot.running.map((e) => e.id) });
     }
     this.buildRoutes();
+  }
+
+  /**
+   * Policy names by matchedPolicies bit (a Rego bundle's `matchedPolicies`)
+   * for the batches submitted from now on (a reload re-planned the
+   * policies). A worker whose bundles read them gets them before its next
+   * batch.
+   */
+  setPolicyNames(names: readonly string[]): void {
+    if (names.length === this.policyNames.length && names.every((n, i) => n === this.policyNames[i])) return;
+    this.flush(); // the batches submitted so far were filtered under the old names
+    this.policyNames = [...names];
   }
 
   /** Worker threads running. */
@@ -346,7 +388,7 @@ export class SandboxEngine {
       h.setUint32(BATCH_HEADER.count.offset, sub.count, true);
       h.setUint32(BATCH_HEADER.byteLength.offset, sub.pos, true);
       h.setBigInt64(BATCH_HEADER.clockOffsetNs.offset, group.clockOffsetNs, true);
-      group.seqs[i] = this.slots[i].handle.send(CMD_BATCH, undefined, sub.pos, group.buffer);
+      group.seqs[i] = this.sendBatch(i, group);
     }
     this.inFlight = group;
     this.whenIdle();
@@ -430,6 +472,8 @@ export class SandboxEngine {
     const table = this.routeById;
     const any = this.routeAny;
     if (any === 0 && table.length === 0) return 0;
+    const exeTable = this.executableRouteById;
+    const exeAny = this.executableRouteAny;
     let used = 0;
     let at = start;
     for (let i = 0; i < count; i++) {
@@ -457,6 +501,8 @@ export class SandboxEngine {
         s.runEnd = at + size;
         s.count++;
       }
+      const exe = (eventId < exeTable.length ? exeTable[eventId] : 0) | exeAny;
+      if (exe !== 0) this.addExecutable(v, at, exe, group.buffer);
       at += size;
     }
     for (let i = 0; i < this.slots.length; i++) {
@@ -468,6 +514,18 @@ export class SandboxEngine {
     return used;
   }
 
+  /** The process tree's executable for the record at `at`, for the sub-batches of the slots in `mask` (their bundles read it). */
+  private addExecutable(v: DataView, at: number, mask: number, buffer: 0 | 1): void {
+    const pid = v.getUint32(at + CTX.hostProcessId, true);
+    const time = v.getBigUint64(at + CTX.timestamp, true);
+    const path = this.processes!.executableAt(pid, time) ?? '';
+    while (mask !== 0) {
+      const bit = mask & -mask;
+      mask ^= bit;
+      this.slots[31 - Math.clz32(bit)].subs[buffer].executables.add(pid, time, path);
+    }
+  }
+
   /** Room for `batchBytes` more in the sub-batch; `continuing`: it already holds earlier batches of the group. */
   private reserve(s: SubBatch, continuing: boolean, batchBytes: number): void {
     if (!continuing) {
@@ -475,6 +533,7 @@ export class SandboxEngine {
       s.count = 0;
       s.runStart = s.runEnd = -1;
       s.runs.length = 0;
+      s.executables.clear();
     }
     const need = s.pos + batchBytes;
     if (need > s.input.byteLength) {
@@ -510,12 +569,24 @@ export class SandboxEngine {
       }
       this.restart(i, r.state === 'overrun' ? `${this.ids.get(r.id)?.compiled.name ?? 'a bundle'} overran its time budget` : `failed: ${r.reason}`);
       if (!s.running.some((e) => e.disabled === null)) return;
-      seq = s.handle.send(CMD_BATCH, undefined, sub.pos, group.buffer); // the same sub-batch, to the others again
+      seq = this.sendBatch(i, group); // the same sub-batch, to the others again
     }
     const reply = s.handle.reply<BatchReply>();
     if (reply) this.applyReply(reply);
     this.readFindings(s, sub, group);
     for (const [id, subOffset, data] of reply?.findings ?? []) this.addFinding(id, subOffset, data, sub, group);
+  }
+
+  /** Sends slot i its sub-batch of the group, with the host data its bundles read; returns the request's sequence number. */
+  private sendBatch(i: number, group: Group): number {
+    const s = this.slots[i];
+    if (s.readsPolicies && s.policyNames !== this.policyNames) {
+      this.request(i, CMD_POLICIES, { names: this.policyNames } satisfies PoliciesRequest);
+      s.policyNames = this.policyNames;
+    }
+    const sub = s.subs[group.buffer];
+    const host: BatchHost | undefined = sub.executables.empty ? undefined : { executables: sub.executables.payload() };
+    return s.handle.send(CMD_BATCH, host, sub.pos, group.buffer);
   }
 
   /** Turns slot s's compact findings (output buffer) into Findings. */
@@ -586,8 +657,12 @@ export class SandboxEngine {
     void s.handle.terminate();
     this.stats.restarts++;
     s.handle = new WorkerHandle([s.subs[0].input, s.subs[1].input]);
+    s.policyNames = undefined;
     try {
       s.handle.ready(this.startupMs);
+      // The new worker's container table is empty: give it what the others have, so later changes are in step.
+      const containers = this.mirror?.snapshot() ?? [];
+      if (containers.length) this.request(i, CMD_CONTAINERS, { entries: containers } satisfies ContainersRequest);
       return true;
     } catch (err) {
       for (const e of affected) this.disable(e, `its sandbox worker could not be restarted: ${(err as Error).message}`, false);
@@ -611,6 +686,10 @@ export class SandboxEngine {
         const reply = s.handle.reply<LoadReply & BatchReply>();
         for (const [id, level, message] of reply?.logs ?? []) this.log(level, `${this.ids.get(id)?.compiled.name}: ${message}`);
         for (const [id, reason] of reply?.failed ?? []) failed.push([this.ids.get(id)!, reason]);
+        for (const [id, reads] of reply?.reads ?? []) {
+          const e = this.ids.get(id);
+          if (e) e.reads = reads;
+        }
         return failed;
       }
       const culprit = r.state === 'overrun' ? pending.find((e) => e.id === r.id) : undefined;
@@ -672,25 +751,12 @@ export class SandboxEngine {
     return best;
   }
 
-  /** Event id → bit set of the workers with an enabled bundle selecting it. */
+  /** The routes of the enabled running bundles, and of those among them that read executables; which workers' bundles read policy names. */
   private buildRoutes(): void {
-    let max = -1;
-    let any = 0;
-    const pairs: Array<[number, number]> = [];
-    for (const e of this.running) {
-      if (e.disabled !== null) continue;
-      for (const s of e.compiled.metadata.selectedEvents) {
-        if (s.name === '*') { any |= 1 << e.slot; continue; }
-        const id = eventByName(s.name)!.id;
-        if (id >= MAX_ROUTED_ID) { any |= 1 << e.slot; continue; }
-        pairs.push([id, e.slot]);
-        max = Math.max(max, id);
-      }
-    }
-    const table = new Uint32Array(max + 1);
-    for (const [id, slot] of pairs) table[id] |= 1 << slot;
-    this.routeById = table;
-    this.routeAny = any;
+    const enabled = this.running.filter((e) => e.disabled === null);
+    [this.routeById, this.routeAny] = routes(enabled);
+    [this.executableRouteById, this.executableRouteAny] = routes(this.processes ? enabled.filter((e) => e.reads.executables) : []);
+    this.slots.forEach((s, i) => { s.readsPolicies = enabled.some((e) => e.slot === i && e.reads.policies); });
   }
 
   /** Sends container table changes to every worker; none has a batch in flight. */
@@ -703,7 +769,26 @@ export class SandboxEngine {
 
 function subBatch(): SubBatch {
   const input = growableShared(INPUT_INITIAL, INPUT_MAX);
-  return { input, bytes: new Uint8Array(input), pos: 0, count: 0, runStart: 0, runEnd: 0, runs: [] };
+  return { input, bytes: new Uint8Array(input), pos: 0, count: 0, runStart: 0, runEnd: 0, runs: [], executables: new ExecutableAnswers() };
+}
+
+/** Event id → bit set of the workers with one of `entries` selecting it, and the bit set of those selecting every event. */
+function routes(entries: readonly Entry[]): [byId: Uint32Array<ArrayBuffer>, any: number] {
+  let max = -1;
+  let any = 0;
+  const pairs: Array<[number, number]> = [];
+  for (const e of entries) {
+    for (const s of e.compiled.metadata.selectedEvents) {
+      if (s.name === '*') { any |= 1 << e.slot; continue; }
+      const id = eventByName(s.name)!.id;
+      if (id >= MAX_ROUTED_ID) { any |= 1 << e.slot; continue; }
+      pairs.push([id, e.slot]);
+      max = Math.max(max, id);
+    }
+  }
+  const table = new Uint32Array(max + 1);
+  for (const [id, slot] of pairs) table[id] |= 1 << slot;
+  return [table, any];
 }
 
 /** Index in `runs` (triples: sub-batch offset, member, original offset) of the run holding sub-batch offset `sub`. */
@@ -721,28 +806,4 @@ function findRun(runs: number[], sub: number): number {
 function positive(name: string, n: number): number {
   if (!Number.isFinite(n) || n <= 0) throw new RangeError(`sandbox ${name} must be a positive number, got ${n}`);
   return n;
-}
-
-/**
- * What of the container table the workers have not seen yet: new refs, and
- * entries whose fields changed (enrichment fills them in over time).
- */
-class ContainerMirror {
-  private readonly sent: string[] = [''];
-
-  constructor(private readonly table: ContainerTable) {}
-
-  changes(): ContainersRequest['entries'] {
-    const out: ContainersRequest['entries'] = [];
-    for (let ref = 1; ; ref++) {
-      const info = this.table.get(ref);
-      if (!info) break;
-      const key = `${info.id}\0${info.name}\0${info.image}\0${info.imageDigest}\0${info.podName}\0${info.podNamespace}\0${info.podUID}\0${info.podSandbox}`;
-      if (this.sent[ref] !== key) {
-        this.sent[ref] = key;
-        out.push([ref, { ...info }]);
-      }
-    }
-    return out;
-  }
 }

@@ -9,13 +9,15 @@
  *    while the worker runs the current one;
  *  - an output buffer (growable SharedArrayBuffer, written by the worker):
  *    the batch's findings as compact records, below;
- *  - a MessagePort for what is rare and structured (bundles to load, log
- *    lines, errors), read synchronously with receiveMessageOnPort.
+ *  - a MessagePort for what is structured (bundles to load, log lines,
+ *    errors, the host data some bundles read), read synchronously with
+ *    receiveMessageOnPort.
  *
- * A request: the main thread writes CMD (and ARG, or posts the payload on the
- * port), increments REQ and notifies it. The worker runs the command and
- * stores REQ's value in DONE, notifying it. Neither side blocks the other's
- * event loop: both wait with Atomics.wait on a single index.
+ * A request: the main thread writes CMD and ARG (and PAYLOAD: whether it
+ * posted a payload on the port), increments REQ and notifies it. The worker
+ * runs the command and stores REQ's value in DONE, notifying it. Neither
+ * side blocks the other's event loop: both wait with Atomics.wait on a
+ * single index.
  *
  * The watchdog: before each call into a bundle the worker stores the call's
  * start (CALL_START, ms since the worker's epoch) and then the bundle's id in
@@ -25,6 +27,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { SignatureMetadata } from '../metadata.ts';
 import type { FindingData } from '../finding-data.ts';
+import type { HostReads } from '../bundle.ts';
+import type { ContainerInfo } from '../../events/containers.ts';
 
 /** Control block indices (Int32). */
 export const CTRL = {
@@ -47,6 +51,8 @@ export const CTRL = {
   READY: 8,
   /** CMD_BATCH: which of the two input buffers holds the sub-batch. */
   BUFFER: 9,
+  /** 1 when the request's payload is on the port (CMD_BATCH: a BatchHost). */
+  PAYLOAD: 10,
 } as const;
 export const CTRL_SIZE = 16;
 
@@ -59,6 +65,8 @@ export const CMD_ACTIVATE = 3;
 export const CMD_CONTAINERS = 4;
 /** Stop the worker's loop; it exits. */
 export const CMD_EXIT = 5;
+/** Port payload PoliciesRequest: the policy names, sent when they changed (a reload) to a worker whose bundles read them. */
+export const CMD_POLICIES = 6;
 
 /** Initial and maximum sizes of the growable shared buffers. */
 export const INPUT_INITIAL = 1 << 20;
@@ -102,17 +110,37 @@ export interface BundleSpec {
   metadata: SignatureMetadata;
   /** BundleLimits; the memory limit is already in the module. */
   limits: { maxMemoryBytes: number; maxFindingsPerBatch: number; maxFindingBytes: number };
-  /** Give the bundle the mirrored container table (it imports tracee.container_get). */
-  containers: boolean;
   /** A signature of a multi-signature module: its index, and the group whose first-loaded member's instance it shares. */
   member?: number;
   group?: number;
 }
 
 export interface LoadRequest { bundles: BundleSpec[] }
-export interface LoadReply { failed: Array<[id: number, message: string]> }
+export interface LoadReply {
+  failed: Array<[id: number, message: string]>;
+  /** What each bundle instantiated reads of the host (a Rego module's builtins() is known only once it runs). */
+  reads: Array<[id: number, reads: HostReads]>;
+}
 export interface ActivateRequest { ids: number[] }
-export interface ContainersRequest { entries: Array<[ref: number, info: Record<string, string | boolean>]> }
+/**
+ * Container table entries, new or changed, in ref order. ctimeNs: the
+ * container's creation time when the host's container directory lists it as
+ * live (0 when there is no directory: then every container the table knows
+ * is listed), null when it does not.
+ */
+export interface ContainersRequest { entries: Array<[ref: number, info: ContainerInfo, ctimeNs: bigint | null]> }
+export interface PoliciesRequest { names: readonly string[] }
+
+/**
+ * CMD_BATCH's payload, when the worker's bundles read executables: the
+ * process tree's answers for the sub-batch's records, which the worker's
+ * Rego bundles ask for by (host pid, record timestamp). Per pid, the
+ * executable of its first record; the records whose executable differs
+ * from it (an exec in the batch) by `${pid}@${timestamp}`.
+ */
+export interface BatchHost {
+  executables: { byPid: Map<number, string>; others: Map<string, string> };
+}
 
 /** What the worker reports after a batch when anything besides findings happened. */
 export interface BatchReply {

@@ -30,14 +30,19 @@ export interface DetectionEngine {
   prepare(bundles: readonly CompiledBundle[]): Map<CompiledBundle, Error>;
   /** Hot reload: run exactly these (running or prepared) from the next batch on. */
   commit(bundles: readonly CompiledBundle[]): void;
+  /** Policy names by matchedPolicies bit (Rego bundles' `matchedPolicies`) for the batches submitted from now on; replaces eventHost.policyNames. */
+  setPolicyNames(names: readonly string[]): void;
   close(): Promise<void>;
 }
 
+/**
+ * Both engines give Rego bundles the same input from `eventHost` (the
+ * process tree, policy names and container directory; BundleOptions.eventHost):
+ * in-thread directly, the sandbox by sending each worker what its bundles read.
+ */
 export interface EngineOptions extends SandboxOptions {
   /** Run bundles in worker threads under a watchdog (SandboxOptions apply); false: on this thread. */
   sandbox: boolean;
-  /** In-thread only: what Rego bundles' executable and matchedPolicies input fields come from (BundleOptions.eventHost); the sandbox's workers leave them empty. */
-  eventHost?: BundleOptions['eventHost'];
 }
 
 /** Starts the chosen engine with `bundles`; those that fail to start are in `loadErrors`. */
@@ -52,10 +57,13 @@ export class InThreadEngine implements DetectionEngine {
   readonly engine: Engine;
   private readonly instances = new Map<CompiledBundle, Bundle>();
   private readonly log: LogSink;
+  /** The bundles' eventHost: one object, read at each call, so that setPolicyNames() reaches every bundle. */
+  private readonly eventHost: NonNullable<BundleOptions['eventHost']>;
 
   private constructor(onError: EngineErrorSink, private readonly options: { limits?: Partial<BundleLimits>; log?: LogSink; containers?: ContainerTable; eventHost?: BundleOptions['eventHost'] }) {
     this.engine = new Engine([], onError);
     this.log = options.log ?? ((level, message) => console.error(`bundle log[${level}]: ${message}`));
+    this.eventHost = { ...options.eventHost };
   }
 
   static start(bundles: readonly CompiledBundle[], onError: EngineErrorSink, options: Omit<EngineOptions, 'sandbox'> = {}): InThreadEngine {
@@ -101,7 +109,7 @@ export class InThreadEngine implements DetectionEngine {
       }
       try {
         const log: LogSink = (level, message) => this.log(level, `${b.name}: ${message}`);
-        this.instances.set(b, Bundle.instantiate(b, log, { limits: this.options.limits, containers: this.options.containers, eventHost: this.options.eventHost, shareWith: peer }));
+        this.instances.set(b, Bundle.instantiate(b, log, { limits: this.options.limits, containers: this.options.containers, eventHost: this.eventHost, shareWith: peer }));
       } catch (err) {
         failed.set(b, err as Error);
       }
@@ -117,6 +125,10 @@ export class InThreadEngine implements DetectionEngine {
       if (!bundle) throw new Error(`engine: bundle ${b.name} was not prepared`);
       return bundle;
     }));
+  }
+
+  setPolicyNames(names: readonly string[]): void {
+    this.eventHost.policyNames = names;
   }
 
   async close(): Promise<void> {}

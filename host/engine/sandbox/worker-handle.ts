@@ -70,6 +70,7 @@ export class WorkerHandle {
     Atomics.store(this.ctrl, CTRL.CMD, cmd);
     Atomics.store(this.ctrl, CTRL.ARG, arg);
     Atomics.store(this.ctrl, CTRL.BUFFER, buffer);
+    Atomics.store(this.ctrl, CTRL.PAYLOAD, payload === undefined ? 0 : 1);
     this.seq = (this.seq + 1) | 0;
     Atomics.store(this.ctrl, CTRL.REQ, this.seq);
     Atomics.notify(this.ctrl, CTRL.REQ);

@@ -13,13 +13,15 @@
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Bundle } from '../bundle.ts';
 import { Engine } from '../engine.ts';
-import { ContainerTable } from '../../events/containers.ts';
+import type { RegoEventHost } from '../rego-glue.ts';
 import { BundleLimitError } from '../limits.ts';
 import { encodable, encodeFindingData } from './compact.ts';
+import { MirroredContainers } from './containers.ts';
+import { BatchExecutables } from './executables.ts';
 import type { FindingData } from '../finding-data.ts';
 import {
-  CMD_ACTIVATE, CMD_BATCH, CMD_CONTAINERS, CMD_EXIT, CMD_LOAD, CTRL, FINDING_HEADER, OUTPUT_MAX,
-  type ActivateRequest, type BatchReply, type ContainersRequest, type LoadReply, type LoadRequest, type WorkerData,
+  CMD_ACTIVATE, CMD_BATCH, CMD_CONTAINERS, CMD_EXIT, CMD_LOAD, CMD_POLICIES, CTRL, FINDING_HEADER, OUTPUT_MAX,
+  type ActivateRequest, type BatchHost, type BatchReply, type ContainersRequest, type LoadReply, type LoadRequest, type PoliciesRequest, type WorkerData,
 } from './protocol.ts';
 
 const data = workerData as WorkerData;
@@ -29,7 +31,10 @@ const output = data.output;
 let out = new Uint8Array(output);
 let outView = new DataView(output);
 const port = data.port;
-const containers = new ContainerTable();
+const containers = new MirroredContainers();
+const executables = new BatchExecutables();
+/** What the bundles' Rego host builtins answer from, as the main thread sends it. */
+const eventHost: Omit<RegoEventHost, 'containers'> = { processes: executables, policyNames: [], containerDirectory: containers };
 
 /** Every bundle instantiated here (running or staged), by id. */
 const instances = new Map<number, Bundle>();
@@ -84,23 +89,25 @@ function watch(bundle: Bundle, id: number): void {
 
 function load(req: LoadRequest): LoadReply {
   const failed: LoadReply['failed'] = [];
+  const reads: LoadReply['reads'] = [];
   for (const spec of req.bundles) {
     enter(spec.id);
     try {
       const log = (level: number, message: string) => { reply.logs.push([spec.id, level, message]); };
       const peer = spec.group === undefined ? undefined : groups.get(spec.group);
-      const bundle = Bundle.instantiate(spec, log, { limits: spec.limits, containers: spec.containers ? containers : undefined, shareWith: peer });
+      const bundle = Bundle.instantiate(spec, log, { limits: spec.limits, containers: containers.table, eventHost, shareWith: peer });
       if (spec.group !== undefined && !peer) groups.set(spec.group, bundle);
       watch(bundle, spec.id);
       instances.set(spec.id, bundle);
       ids.set(bundle, spec.id);
+      reads.push([spec.id, bundle.reads]);
     } catch (err) {
       failed.push([spec.id, (err as Error).message.replace(`bundle ${spec.name}: `, '')]);
     } finally {
       leave();
     }
   }
-  return { failed };
+  return { failed, reads };
 }
 
 function activate(req: ActivateRequest): void {
@@ -165,9 +172,10 @@ function serve(): void {
     Atomics.store(ctrl, CTRL.REPLY, 0);
     const cmd = Atomics.load(ctrl, CTRL.CMD);
     if (cmd === CMD_EXIT) break;
-    const payload = cmd === CMD_BATCH ? undefined : receiveMessageOnPort(port)?.message;
+    const payload = Atomics.load(ctrl, CTRL.PAYLOAD) ? receiveMessageOnPort(port)?.message : undefined;
     switch (cmd) {
       case CMD_BATCH: {
+        executables.set((payload as BatchHost | undefined)?.executables);
         batch(Atomics.load(ctrl, CTRL.BUFFER), Atomics.load(ctrl, CTRL.ARG));
         if (reply.disabled.length || reply.logs.length || reply.findings.length) {
           send({ disabled: reply.disabled, logs: reply.logs, findings: reply.findings } satisfies BatchReply);
@@ -184,11 +192,10 @@ function serve(): void {
         activate(payload as ActivateRequest);
         break;
       case CMD_CONTAINERS:
-        for (const [ref, info] of (payload as ContainersRequest).entries) {
-          const id = String(info.id);
-          if (containers.refFor(id) !== ref) throw new Error(`container table out of step: ${id} is not ref ${ref}`);
-          containers.update(id, info);
-        }
+        containers.apply((payload as ContainersRequest).entries);
+        break;
+      case CMD_POLICIES:
+        eventHost.policyNames = (payload as PoliciesRequest).names;
         break;
     }
     Atomics.store(ctrl, CTRL.DONE, req);
