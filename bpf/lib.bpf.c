@@ -19,6 +19,40 @@ static __always_inline struct mount *tr_real_mount(struct vfsmount *vfsmnt)
 	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
 }
 
+/* A dentry's parent and name (length, pointer) with one read: d_parent and
+ * d_name are neighbours in struct dentry, so the bytes from d_parent to the
+ * end of d_name are read at once (CO-RE offsets, relocated at load) instead
+ * of a read per field. Each read is a helper call; a path component took
+ * five of them, now two (this and the name's bytes). */
+struct tr_dentry_head {
+	struct dentry *parent;
+	__u32 len;
+	const unsigned char *name;
+};
+
+#define TR_DENTRY_SPAN 32 /* bytes from d_parent to the end of d_name.name: 24 in every layout so far */
+
+static __always_inline int tr_dentry_head(struct dentry *d, struct tr_dentry_head *h)
+{
+	const __u32 base = bpf_core_field_offset(struct dentry, d_parent);
+	const __u32 len_at = bpf_core_field_offset(struct dentry, d_name.len) - base;
+	const __u32 name_at = bpf_core_field_offset(struct dentry, d_name.name) - base;
+	if (name_at + 8 > TR_DENTRY_SPAN || len_at + 4 > TR_DENTRY_SPAN) {
+		/* another layout: a read per field */
+		h->parent = BPF_CORE_READ(d, d_parent);
+		h->len = BPF_CORE_READ(d, d_name.len);
+		h->name = BPF_CORE_READ(d, d_name.name);
+		return 0;
+	}
+	__u8 raw[TR_DENTRY_SPAN];
+	if (bpf_probe_read_kernel(raw, name_at + 8, (const void *)d + base))
+		return -1;
+	h->parent = *(struct dentry **)raw;
+	h->len = *(__u32 *)(raw + len_at);
+	h->name = *(const unsigned char **)(raw + name_at);
+	return 0;
+}
+
 __noinline long tr_path_resolve(__u64 path_ptr)
 {
 	struct tr_path_buf *pb = tr_path_buf();
@@ -32,14 +66,15 @@ __noinline long tr_path_resolve(__u64 path_ptr)
 		return -1;
 	struct mount *mnt = tr_real_mount(vfsmnt);
 	struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	struct tr_dentry_head head = {};
 	__u32 pos = TR_PATH_HALF;
 	bool detached = false, done = false;
 
 	for (int i = 0; i < TR_PATH_MAX_COMPONENTS; i++) {
-		struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-		struct dentry *d_parent = BPF_CORE_READ(dentry, d_parent);
-
-		if (dentry == mnt_root || dentry == d_parent) {
+		if (tr_dentry_head(dentry, &head))
+			break;
+		if (dentry == mnt_root || dentry == head.parent) {
 			if (dentry != mnt_root) {
 				detached = true; /* pseudo file, no tree above */
 				done = true;
@@ -54,30 +89,29 @@ __noinline long tr_path_resolve(__u64 path_ptr)
 			mnt = mnt_parent;
 			mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 			vfsmnt = (struct vfsmount *)((void *)mnt + bpf_core_field_offset(struct mount, mnt));
+			mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 			continue;
 		}
 
-		__u32 len = BPF_CORE_READ(dentry, d_name.len);
-		const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+		__u32 len = head.len;
 		if (len > TR_NAME_MAX || len + 1 > pos)
 			break; /* no room: keep the deepest components found so far */
 		pos = tr_mask(pos - len - 1, TR_PATH_HALF - 1);
 		pb->data[pos] = '/';
-		bpf_probe_read_kernel(&pb->data[pos + 1], tr_mask(len, TR_NAME_MAX), name);
-		dentry = d_parent;
+		bpf_probe_read_kernel(&pb->data[pos + 1], tr_mask(len, TR_NAME_MAX), head.name);
+		dentry = head.parent;
 	}
 	if (!done)
 		tr_count(TR_C_TRUNCATED);
 
 	if (pos == TR_PATH_HALF) {
 		if (detached) {
-			/* the bare name, e.g. "memfd:x" */
-			__u32 len = BPF_CORE_READ(dentry, d_name.len);
+			/* the bare name, e.g. "memfd:x" (head is the dentry's) */
+			__u32 len = head.len;
 			if (len == 0 || len > TR_NAME_MAX)
 				return -1;
 			pos = TR_PATH_HALF - len;
-			bpf_probe_read_kernel(&pb->data[tr_mask(pos, TR_PATH_HALF - 1)], tr_mask(len, TR_NAME_MAX),
-					      BPF_CORE_READ(dentry, d_name.name));
+			bpf_probe_read_kernel(&pb->data[tr_mask(pos, TR_PATH_HALF - 1)], tr_mask(len, TR_NAME_MAX), head.name);
 			return pos;
 		}
 		pos = TR_PATH_HALF - 1;
