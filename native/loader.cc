@@ -29,9 +29,13 @@ std::string Errno(int err) {
 
 bool Wanted(const ProgramSpec& spec, const std::vector<uint32_t>& ids) {
   if (spec.scope) return true;  // fork/exec keep scope caches: always there (cheap)
+  if (spec.syscalls == kWithSyscallPrograms) {
+    for (const ProgramSpec& other : Programs())
+      if ((other.syscalls == kAtEnterSyscalls || other.syscalls == kAtExitSyscalls) && Wanted(other, ids)) return true;
+    return false;
+  }
   for (uint32_t id : ids) {
-    if (spec.syscalls != kNoSyscalls && IsSyscallEvent(id) &&
-        (spec.syscalls == kAllSyscalls || AtEnter(id) == (spec.syscalls == kAtEnterSyscalls)))
+    if (spec.syscalls != kNoSyscalls && IsSyscallEvent(id) && AtEnter(id) == (spec.syscalls == kAtEnterSyscalls))
       return true;
     for (uint32_t e : spec.events)
       if (e == id) return true;

@@ -12,8 +12,8 @@ const std::vector<ProgramSpec>& Programs() {
       {"tr_sys_enter", {1014, 1015}, kAtEnterSyscalls, Requires::kNothing, false, 0},
       {"tr_sys_exit", {1010, 1011, 1012, 1013, 1014, 1016, 1017}, kAtExitSyscalls, Requires::kNothing, false, 0},
       // Flush the per-CPU record stage the two above write to (bpf/common/stage.h).
-      {"tr_stage_switch", {1010, 1011, 1012, 1013, 1014, 1015, 1016, 1017}, kAllSyscalls, Requires::kNothing, false, 0},
-      {"tr_stage_tick", {1010, 1011, 1012, 1013, 1014, 1015, 1016, 1017}, kAllSyscalls, Requires::kNothing, false, 0},
+      {"tr_stage_switch", {}, kWithSyscallPrograms, Requires::kNothing, false, 0},
+      {"tr_stage_tick", {}, kWithSyscallPrograms, Requires::kNothing, false, 0},
       {"tr_sched_exec", {1003}, kNoSyscalls, Requires::kNothing, false, kScopeExec},
       {"tr_sched_prepare_exec", {1003}, kNoSyscalls, Requires::kPrepareExec, true, 0},  // prev_comm only
       {"tr_sched_fork", {1002}, kNoSyscalls, Requires::kNothing, false, kScopeFork},

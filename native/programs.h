@@ -26,8 +26,10 @@ enum class Requires {
 // followed policies and the executable, exec the executable).
 enum ScopeNeed : uint32_t { kScopeNone = 0, kScopeFork = 1, kScopeExec = 2 };
 
-// Which syscall events a program serves.
-enum SyscallSet { kNoSyscalls, kAtEnterSyscalls, kAtExitSyscalls, kAllSyscalls };
+// Which syscall events a program serves. kWithSyscallPrograms: none itself,
+// but it is needed whenever a program serving some is (the per-CPU record
+// stage's flushes, bpf/common/stage.h).
+enum SyscallSet { kNoSyscalls, kAtEnterSyscalls, kAtExitSyscalls, kWithSyscallPrograms };
 
 struct ProgramSpec {
   const char* name;
