@@ -244,12 +244,12 @@ __noinline long tr_stage_flush(void)
 	if (!st)
 		return 0;
 	__u64 len = st->len;
+	/* tested apart: clang would fold `len && len <= max` into one test on
+	 * len - 1, a bound the verifier cannot carry over to len */
 	if (len > TR_STAGE_DATA)
 		len = 0; /* unreachable: records end below TR_STAGE_DATA */
-	/* hidden from clang, which would fold both tests into one on len - 1
-	 * that the verifier cannot carry over to len */
 	asm volatile("" : "+r"(len));
-	if (len && len <= TR_STAGE_DATA) {
+	if (len) {
 		__u64 flags = 0;
 		if (tr_cfg.wakeup_bytes) {
 			__u64 prod = bpf_ringbuf_query(&tr_events, BPF_RB_PROD_POS);
