@@ -50,31 +50,12 @@ static void proc_standin(const char *path) {
 	if (mknod(path, S_IFREG | 0600, 0) != 0) die(path);
 }
 
-/* TRC-1011: write-open the core dump pattern. */
-static int core_pattern_open(void) {
-	set_comm("trc-1011");
-	const char *path = "/proc/sys/kernel/core_pattern";
-	open_unwritten(path);
-	report_path(path, 0);
-	return 0;
-}
-
-/* TRC-1021: read the kernel's memory image (or its stand-in). */
-static int kcore_read(int standin) {
-	set_comm("trc-1021");
-	const char *path = "/proc/kcore";
+/* TRC-1011 (core dump pattern), TRC-1021 (the kernel's memory image), TRC-1031 (SysRq trigger): `touch`
+ * (read, or write-open) a /proc file, or its stand-in. */
+static int proc_file(const char *comm, const char *path, int standin, void (*touch)(const char *)) {
+	set_comm(comm);
 	if (standin) proc_standin(path);
-	read_file(path);
-	report_path(path, standin);
-	return 0;
-}
-
-/* TRC-1031: write-open the SysRq trigger (or its stand-in). */
-static int sysrq_open(int standin) {
-	set_comm("trc-1031");
-	const char *path = "/proc/sysrq-trigger";
-	if (standin) proc_standin(path);
-	open_unwritten(path);
+	touch(path);
 	report_path(path, standin);
 	return 0;
 }
@@ -157,12 +138,12 @@ static int disk_mount(const char *dir) {
 }
 
 int escape_trigger(const char *a, const char *dir) {
-	if (!strcmp(a, "core-pattern-open")) return core_pattern_open();
+	if (!strcmp(a, "core-pattern-open")) return proc_file("trc-1011", "/proc/sys/kernel/core_pattern", 0, open_unwritten);
 	if (!strcmp(a, "disk-mount")) return disk_mount(dir);
-	if (!strcmp(a, "kcore-read")) return kcore_read(0);
-	if (!strcmp(a, "kcore-read-standin")) return kcore_read(1);
+	if (!strcmp(a, "kcore-read")) return proc_file("trc-1021", "/proc/kcore", 0, read_file);
+	if (!strcmp(a, "kcore-read-standin")) return proc_file("trc-1021", "/proc/kcore", 1, read_file);
 	if (!strcmp(a, "sched-debug-read")) return sched_debug_read();
-	if (!strcmp(a, "sysrq-open")) return sysrq_open(0);
-	if (!strcmp(a, "sysrq-open-standin")) return sysrq_open(1);
+	if (!strcmp(a, "sysrq-open")) return proc_file("trc-1031", "/proc/sysrq-trigger", 0, open_unwritten);
+	if (!strcmp(a, "sysrq-open-standin")) return proc_file("trc-1031", "/proc/sysrq-trigger", 1, open_unwritten);
 	return -1;
 }
